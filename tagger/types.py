@@ -1,0 +1,58 @@
+"""Plain result types returned by the tagger: tokens with offsets, tagged sentences, entities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A token and its character span in the original text: ``text[start:end] == token.text``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTags:
+    """Labels of one task for one sentence, with the marginal probability of each label."""
+
+    labels: list[str]
+    scores: list[float]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A labelled span of the original text (character offsets), with a confidence in [0, 1]."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(slots=True)
+class TaggedSentence:
+    """One sentence: its tokens and, per task name, the predicted tags."""
+
+    tokens: list[Token]
+    tags: dict[str, TaskTags] = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return self.tokens[0].start if self.tokens else 0
+
+    @property
+    def end(self) -> int:
+        return self.tokens[-1].end if self.tokens else 0
+
+
+@dataclass(slots=True)
+class Document:
+    """A tagged document: the original text, its sentences and the entities found in it."""
+
+    text: str
+    sentences: list[TaggedSentence]
+    entities: list[Entity] = field(default_factory=list)
