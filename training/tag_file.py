@@ -1,0 +1,317 @@
+"""`tagger tag`: tag a file of documents offline, streaming in chunks, to JSONL or CoNLL.
+
+Memory stays constant: input lines are read lazily, tagged ``chunk_size`` documents at a time and
+written as they come. A file output appears only when everything succeeded (temp file, then
+``os.replace``); user errors (bad input, unreadable model) end with one ``error: ...`` line on
+stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import typer
+from tqdm import tqdm
+
+from tagger.serialize import document_to_dict
+from tagger.types import Document
+
+CHUNK_SIZE = 256
+BATCH_SIZE = 64
+
+
+class TaggerLike(Protocol):
+    """What this module needs from ``tagger.Tagger`` (tests pass a fake)."""
+
+    tasks: list[str]
+
+    def tag_many(
+        self, texts: list[str], tasks: list[str] | None = None, batch_size: int = 64
+    ) -> list[Document]: ...
+
+
+LoadTagger = Callable[[Path | None], TaggerLike]
+
+
+class TagFileError(Exception):
+    """A user-facing problem (input, output or model), reported as ``error: WHERE: MESSAGE``."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One input document: its line number, id, text and the input bytes consumed so far."""
+
+    line: int
+    doc_id: str | int
+    text: str
+    offset: int
+
+
+def load_default_tagger(model_dir: Path | None) -> TaggerLike:
+    """Load a tagger with the library's loader (``None`` -> the shipped default model)."""
+    from tagger import Tagger  # imported late: torch is slow to import
+
+    return Tagger.load(model_dir)
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str, int]]:
+    """Yield (line number, text without line break, byte offset after the line), lazily."""
+    offset = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            offset += len(raw)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                where = f"{path}:{number}"
+                raise TagFileError(where, f"not valid UTF-8 (byte {e.start + 1})") from None
+            if number == 1:
+                line = line.removeprefix("\ufeff")
+            yield number, line.rstrip("\r\n"), offset
+
+
+def is_jsonl(path: Path) -> bool:
+    """True for a ``.jsonl`` file or one whose first non-empty line starts with ``{``."""
+    if path.suffix.lower() == ".jsonl":
+        return True
+    for _, line, _ in iter_lines(path):
+        if line.strip():
+            return line.lstrip().startswith("{")
+    return False
+
+
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    return _JSON_TYPES.get(type(value), "a number")
+
+
+def parse_json_record(path: Path, number: int, line: str, offset: int) -> Record:
+    """One JSONL line -> Record; the object needs a string "text" and may have an "id"."""
+    where = f"{path}:{number}"
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise TagFileError(where, f"invalid JSON: {e.msg} (column {e.colno})") from None
+    if not isinstance(obj, dict):
+        raise TagFileError(
+            where, f'expected a JSON object with a "text" field, got {_json_type(obj)}'
+        )
+    text = obj.get("text")
+    if not isinstance(text, str):
+        got = "no such field" if "text" not in obj else _json_type(text)
+        raise TagFileError(where, f'"text" must be a string ({got})')
+    doc_id = obj.get("id", number)
+    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
+        raise TagFileError(where, f'"id" must be a string or an integer, got {_json_type(doc_id)}')
+    return Record(number, doc_id, text, offset)
+
+
+def iter_records(path: Path, jsonl: bool) -> Iterator[Record]:
+    """Yield the documents of a plain-text or JSONL file lazily; blank lines are skipped."""
+    for number, line, offset in iter_lines(path):
+        if not line.strip():
+            continue
+        if jsonl:
+            yield parse_json_record(path, number, line, offset)
+        else:
+            yield Record(number, number, line, offset)
+
+
+def chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """Lists of at most ``size`` records, pulling from ``records`` only as needed."""
+    it = iter(records)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+# ----------------------------------------------------------------------------------- writing
+
+
+def write_jsonl(out: IO[str], record: Record, doc: Document, tasks: list[str]) -> None:
+    """One JSON object a line: the document's id plus the REST API's per-document shape."""
+    obj = {"id": record.doc_id, **document_to_dict(doc)}
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _one_line(text: str) -> str:
+    """Text safe for a CoNLL comment or cell: no tabs or line breaks."""
+    return " ".join(text.split("\n")).replace("\r", " ").replace("\t", " ")
+
+
+def write_conll(out: IO[str], record: Record, doc: Document, tasks: list[str]) -> None:
+    """Comments with the id and text, then token + one column per task, a blank line a sentence."""
+    out.write(f"# doc_id = {_one_line(str(record.doc_id))}\n# text = {_one_line(doc.text)}\n")
+    if not doc.sentences:
+        out.write("\n")
+    for sentence in doc.sentences:
+        for i, token in enumerate(sentence.tokens):
+            labels = [sentence.tags[t].labels[i] if t in sentence.tags else "_" for t in tasks]
+            out.write("\t".join([_one_line(token.text), *labels]) + "\n")
+        out.write("\n")
+
+
+Writer = Callable[[IO[str], Record, Document, list[str]], None]
+WRITERS: dict[str, Writer] = {"jsonl": write_jsonl, "conll": write_conll}
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def open_output(output: Path | None) -> Iterator[IO[str]]:
+    """Stdout, or a temp file beside ``output`` that replaces it only if the block succeeds."""
+    if output is None:
+        yield sys.stdout
+        return
+    if output.is_dir():
+        raise TagFileError(str(output), "is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    except OSError as e:
+        raise TagFileError(str(output), f"cannot write: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            yield f
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, output)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+# ----------------------------------------------------------------------------------- tagging
+
+
+def tag_chunk(tagger: TaggerLike, chunk: list[Record], batch_size: int) -> list[Document]:
+    """Tag one chunk in input order; blank texts get an empty document without a model call."""
+    texts = [r.text for r in chunk if r.text.strip()]
+    tagged = tagger.tag_many(texts, batch_size=batch_size) if texts else []
+    if len(tagged) != len(texts):
+        raise RuntimeError(f"tagger returned {len(tagged)} documents for {len(texts)} texts")
+    docs = iter(tagged)
+    return [next(docs) if r.text.strip() else Document(text=r.text, sentences=[]) for r in chunk]
+
+
+def tag_records(
+    tagger: TaggerLike,
+    records: Iterable[Record],
+    out: IO[str],
+    writer: Writer,
+    *,
+    chunk_size: int,
+    batch_size: int,
+    progress: tqdm | None = None,
+) -> int:
+    """Tag and write ``records`` chunk by chunk, flushing after each; returns the document count."""
+    tasks = list(tagger.tasks)
+    count = 0
+    for chunk in chunked(records, chunk_size):
+        for record, doc in zip(chunk, tag_chunk(tagger, chunk, batch_size), strict=True):
+            writer(out, record, doc, tasks)
+        out.flush()
+        count += len(chunk)
+        if progress is not None:
+            progress.update(chunk[-1].offset - progress.n)
+            progress.set_postfix(docs=count, refresh=False)
+    return count
+
+
+def load_model(load_tagger: LoadTagger, model_dir: Path | None) -> TaggerLike:
+    """Load the model, turning the usual failures (missing/invalid files) into a TagFileError."""
+    try:
+        return load_tagger(model_dir)
+    except (OSError, ValueError, KeyError) as e:
+        raise TagFileError(str(model_dir or "default model"), f"cannot load model: {e}") from None
+
+
+def check_input(input_file: Path) -> None:
+    """Fail early, with a clear message, on a missing or non-regular input file."""
+    if not input_file.exists():
+        raise TagFileError(str(input_file), "no such file")
+    if not input_file.is_file():
+        raise TagFileError(str(input_file), "not a regular file")
+
+
+def run_tagging(
+    input_file: Path,
+    output: Path | None,
+    output_format: str,
+    model_dir: Path | None,
+    load_tagger: LoadTagger,
+    chunk_size: int,
+    batch_size: int,
+) -> int:
+    """Validate, load the model, then stream input -> tagger -> output; returns the count."""
+    writer = WRITERS.get(output_format)
+    if writer is None:
+        raise TagFileError("--format", f"unknown format {output_format!r} (jsonl or conll)")
+    check_input(input_file)
+    records = iter_records(input_file, jsonl=is_jsonl(input_file))
+    tagger = load_model(load_tagger, model_dir)
+    total = input_file.stat().st_size
+    with (
+        tqdm(
+            total=total, unit="B", unit_scale=True, desc="tagging", file=sys.stderr, disable=None
+        ) as bar,
+        open_output(output) as out,
+    ):
+        count = tag_records(
+            tagger, records, out, writer, chunk_size=chunk_size, batch_size=batch_size, progress=bar
+        )
+        bar.update(total - bar.n)
+    return count
+
+
+def tag_from_cli(
+    input_file: Path,
+    output: Path | None = None,
+    output_format: str = "jsonl",
+    model_dir: Path | None = None,
+    *,
+    load_tagger: LoadTagger | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    batch_size: int = BATCH_SIZE,
+) -> None:
+    """Entry point of ``tagger tag``: user errors print one line on stderr and exit with 1."""
+    try:
+        count = run_tagging(
+            input_file,
+            output,
+            output_format,
+            model_dir,
+            load_tagger or load_default_tagger,
+            chunk_size,
+            batch_size,
+        )
+    except TagFileError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as e:
+        typer.echo(f"error: {e.filename or input_file}: {e.strerror or e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"tagged {count} documents -> {output or 'stdout'}", err=True)
