@@ -30,17 +30,22 @@ ModelOption = Annotated[
 @app.command()
 def train(
     config: Annotated[Path, typer.Option("--config", "-c", help="Training config (YAML or JSON).")],
-    output_dir: Annotated[Path | None, typer.Option(help="Run directory (overrides config).")] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Run directory (overrides config).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (overrides config).")] = None,
     epochs: Annotated[int | None, typer.Option(help="Maximum epochs (overrides config).")] = None,
     threads: Annotated[int | None, typer.Option(help="Torch intra-op threads.")] = None,
-    resume: Annotated[bool, typer.Option(help="Continue from the run directory's checkpoint.")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue from the run directory's checkpoint.")
+    ] = False,
 ) -> None:
     """Train a tagger from a config file; writes the model and a report to the run directory."""
     from training.train import train_from_cli
 
-    train_from_cli(config, output_dir=output_dir, seed=seed, epochs=epochs, threads=threads,
-                   resume=resume)
+    train_from_cli(
+        config, output_dir=output_dir, seed=seed, epochs=epochs, threads=threads, resume=resume
+    )
 
 
 @app.command()

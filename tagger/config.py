@@ -1,0 +1,52 @@
+"""The model's architecture and task descriptions, validated by pydantic and stored as JSON."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tagger.schemes import Scheme
+
+
+class TaskSpec(BaseModel):
+    """One output head: its labels (as the model predicts them) and how they are decoded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    labels: list[str]
+    decoder: Literal["crf", "softmax"] = "crf"
+    scheme: Scheme | None = Field(
+        default=None, description="Span scheme of `labels` (None for plain tags such as POS)."
+    )
+    output_scheme: Scheme | None = Field(
+        default=None, description="Scheme predictions are converted to (the training file's)."
+    )
+
+    @property
+    def is_span(self) -> bool:
+        return self.scheme is not None
+
+
+class ModelConfig(BaseModel):
+    """Architecture hyper-parameters; every field has a default that works for CoNLL-2003."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cell: Literal["rnn", "lstm", "gru"] = Field("lstm", description="Recurrent cell type.")
+    bidirectional: bool = True
+    num_layers: int = Field(1, ge=1, le=8)
+    hidden_size: int = Field(100, ge=1, description="Hidden units per direction.")
+    use_glove: bool = Field(True, description="Add frozen GloVe 6B 50d vectors to word vectors.")
+    word_dim: int = Field(50, ge=1, description="Word vector size (50 with GloVe 6B 50d).")
+    char_encoder: Literal["cnn", "none"] = "cnn"
+    char_dim: int = Field(30, ge=1)
+    char_filters: int = Field(50, ge=1)
+    char_kernel: int = Field(3, ge=1)
+    max_word_length: int = Field(20, ge=1, description="Characters kept per word (longer: cut).")
+    casing_dim: int = Field(8, ge=0, description="Casing-class embedding size (0: none).")
+    dropout: float = Field(0.5, ge=0.0, lt=1.0, description="On embeddings and RNN outputs.")
+    word_dropout: float = Field(
+        0.05, ge=0.0, lt=1.0, description="Training-time rate of replacing a word id by <unk>."
+    )

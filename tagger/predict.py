@@ -1,0 +1,272 @@
+"""The public ``Tagger``: load a model directory and tag pre-tokenised sentences or raw text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tagger.config import ModelConfig, TaskSpec
+from tagger.features import Featurizer
+from tagger.glove import GLOVE_NAME, glove_fingerprint, load_glove
+from tagger.model import SequenceTagger
+from tagger.modelfile import ModelFileError, default_model_dir, load_model_dir, save_model_dir
+from tagger.schemes import Scheme, convert
+from tagger.types import Document, TaskTags, Token
+from tagger.vocab import Vocabulary
+
+MAX_SENTENCE_TOKENS = 256  # longer sentences are tagged in consecutive windows of this size
+_BIOES_TO_IOB2 = {"B": "B", "I": "I", "E": "I", "S": "B"}
+
+
+class Tagger:
+    """A trained network plus its vocabularies and task descriptions, ready to predict."""
+
+    def __init__(
+        self,
+        network: SequenceTagger,
+        words: Vocabulary,
+        chars: Vocabulary,
+        meta: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+    ) -> None:
+        self.network = network.eval()
+        self.words, self.chars = words, chars
+        self.meta = meta or {}
+        self.metrics = metrics or {}
+        glove_index = load_glove()[0] if network.config.use_glove else None
+        self.featurizer = Featurizer(words, chars, glove_index, network.config.max_word_length)
+        self.task_specs: dict[str, TaskSpec] = dict(network.tasks)
+        self._output_labels = {name: _output_labels(spec) for name, spec in self.task_specs.items()}
+
+    # --- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        config: ModelConfig,
+        tasks: list[TaskSpec],
+        words: Vocabulary,
+        chars: Vocabulary,
+        meta: dict[str, Any] | None = None,
+    ) -> Tagger:
+        """A new, untrained tagger (GloVe loaded from its package when the config asks)."""
+        glove = torch.from_numpy(load_glove()[1].copy()) if config.use_glove else None
+        network = SequenceTagger(config, tasks, len(words), len(chars), glove)
+        return cls(network, words, chars, meta)
+
+    @classmethod
+    def random(
+        cls,
+        tasks: dict[str, list[str]],
+        seed: int = 0,
+        use_glove: bool = False,
+        name: str = "random",
+    ) -> Tagger:
+        """A small randomly initialised tagger for tests (span tasks: labels given in IOB2)."""
+        torch.manual_seed(seed)
+        specs = []
+        for task, labels in tasks.items():
+            is_span = any(label[:2] in {"B-", "I-"} for label in labels)
+            internal = convert_labels(labels) if is_span else list(labels)
+            scheme = Scheme.BIOES if is_span else None
+            specs.append(
+                TaskSpec(
+                    name=task,
+                    labels=internal,
+                    scheme=scheme,
+                    output_scheme=Scheme.IOB2 if is_span else None,
+                )
+            )
+        config = ModelConfig(hidden_size=16, char_filters=8, char_dim=8, use_glove=use_glove)
+        words = Vocabulary(["the", "apple", "is", "a", "company", "i", "like"])
+        chars = Vocabulary("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?")
+        return cls.create(config, specs, words, chars, {"name": name, "version": "0"})
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Tagger:
+        """Load a model directory (default: the shipped CoNLL-2003 model)."""
+        path = Path(path) if path is not None else default_model_dir()
+        parts = load_model_dir(path)
+        config: ModelConfig = parts["model"]
+        glove_sha = parts["meta"].get("glove", {}).get("sha256")
+        if config.use_glove and glove_sha and glove_sha != glove_fingerprint():
+            raise ModelFileError(f"{path}: trained with different GloVe vectors than installed")
+        glove = torch.from_numpy(load_glove()[1].copy()) if config.use_glove else None
+        words, chars = (
+            Vocabulary(parts["words"], specials=()),
+            Vocabulary(parts["chars"], specials=()),
+        )
+        network = SequenceTagger(config, parts["tasks"], len(words), len(chars), glove)
+        try:
+            network.load_state_dict(parts["state"], strict=True)
+        except RuntimeError as error:
+            raise ModelFileError(f"{path}: weights do not match the config ({error})") from None
+        return cls(network, words, chars, parts["meta"], parts["metrics"])
+
+    def save(self, path: str | Path, metrics: dict[str, Any] | None = None) -> None:
+        """Write this tagger as a model directory (weights without the frozen GloVe table)."""
+        if metrics is not None:
+            self.metrics = metrics
+        meta = {k: v for k, v in self.meta.items() if k not in {"model", "tasks", "format_version"}}
+        if self.network.config.use_glove:
+            meta["glove"] = {"name": GLOVE_NAME, "sha256": glove_fingerprint()}
+        config = {
+            **meta,
+            "model": self.network.config.model_dump(mode="json"),
+            "tasks": [spec.model_dump(mode="json") for spec in self.task_specs.values()],
+        }
+        vocab = {"words": self.words.itos, "chars": self.chars.itos}
+        save_model_dir(path, self.network.state_dict(), config, vocab, self.metrics)
+
+    # --- description --------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name", "tagger"))
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "0"))
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.task_specs)
+
+    @property
+    def labels(self) -> dict[str, list[str]]:
+        """Labels per task as predictions show them (the training file's scheme)."""
+        return {name: sorted(set(labels)) for name, labels in self._output_labels.items()}
+
+    @property
+    def span_tasks(self) -> set[str]:
+        return {name for name, spec in self.task_specs.items() if spec.is_span}
+
+    # --- prediction ---------------------------------------------------------------------------
+
+    def predict(
+        self,
+        sentences: Sequence[Sequence[str]],
+        tasks: Sequence[str] | None = None,
+        batch_size: int = 128,
+        with_scores: bool = True,
+    ) -> list[dict[str, TaskTags]]:
+        """Tags of each pre-tokenised sentence, per task; sorted by length and batched."""
+        tasks = self._check_tasks(tasks)
+        pieces, owners = _windows(sentences, MAX_SENTENCE_TOKENS)
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        piece_tags: list[dict[str, TaskTags]] = [{} for _ in pieces]
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                batch_tags = self._predict_batch([pieces[i] for i in chunk], tasks, with_scores)
+                for index, tags in zip(chunk, batch_tags, strict=True):
+                    piece_tags[index] = tags
+        return _join_windows(piece_tags, owners, len(sentences), tasks)
+
+    def _check_tasks(self, tasks: Sequence[str] | None) -> list[str]:
+        if tasks is None:
+            return self.tasks
+        unknown = [t for t in tasks if t not in self.task_specs]
+        if unknown:
+            raise ValueError(f"unknown task(s) {unknown}; this model has {self.tasks}")
+        return list(dict.fromkeys(tasks))
+
+    def _predict_batch(
+        self, sentences: list[Sequence[str]], tasks: list[str], with_scores: bool
+    ) -> list[dict[str, TaskTags]]:
+        batch = self.featurizer.batch(sentences)
+        decoded = self.network.decode(batch, tasks, with_scores)
+        results: list[dict[str, TaskTags]] = [{} for _ in sentences]
+        for name, (best, scores) in decoded.items():
+            names = self._output_labels[name]
+            best_rows = best.tolist()
+            score_rows = scores.tolist() if scores is not None else None
+            for i, sentence in enumerate(sentences):
+                n = len(sentence)
+                labels = [names[k] for k in best_rows[i][:n]]
+                if self.task_specs[name].output_scheme is Scheme.IOB1:
+                    labels = convert(labels, Scheme.IOB2, Scheme.IOB1)
+                row_scores = score_rows[i][:n] if score_rows is not None else [1.0] * n
+                results[i][name] = TaskTags(labels, row_scores)
+        return results
+
+    def tag(self, text: str, tasks: Sequence[str] | None = None) -> Document:
+        """Tokenise raw text (sentences, tokens with offsets) and tag it."""
+        return self.tag_many([text], tasks)[0]
+
+    def tag_many(
+        self, texts: Sequence[str], tasks: Sequence[str] | None = None, batch_size: int = 128
+    ) -> list[Document]:
+        """Tag several raw texts in one batched pass over all their sentences."""
+        from tagger.spans import build_document
+        from tagger.tokenize import tokenize
+
+        tokenized = [tokenize(text) for text in texts]
+        flat = [[t.text for t in sentence] for sentences in tokenized for sentence in sentences]
+        tags = iter(self.predict(flat, tasks, batch_size))
+        return [
+            build_document(text, [(sentence, next(tags)) for sentence in sentences])
+            for text, sentences in zip(texts, tokenized, strict=True)
+        ]
+
+    def tag_tokens(
+        self, sentences: Sequence[Sequence[str]], tasks: Sequence[str] | None = None
+    ) -> Document:
+        """Tag pre-tokenised sentences as one document whose text joins tokens with spaces."""
+        from tagger.spans import build_document
+
+        text, token_rows, offset = "", [], 0
+        for sentence in sentences:
+            row = []
+            for token in sentence:
+                if text:
+                    text, offset = text + " ", offset + 1
+                row.append(Token(token, offset, offset + len(token)))
+                text, offset = text + token, offset + len(token)
+            token_rows.append(row)
+        tags = self.predict(sentences, tasks)
+        return build_document(text, list(zip(token_rows, tags, strict=True)))
+
+
+def convert_labels(iob2_labels: Sequence[str]) -> list[str]:
+    """The BIOES label set covering the span types of an IOB2 label set."""
+    types = sorted({label[2:] for label in iob2_labels if label != "O"})
+    return ["O"] + [f"{p}-{t}" for t in types for p in "BIES"]
+
+
+def _output_labels(spec: TaskSpec) -> list[str]:
+    """Label strings to emit per internal label id (BIOES mapped to IOB2 for span tasks)."""
+    if spec.scheme is Scheme.BIOES and spec.output_scheme in {Scheme.IOB2, Scheme.IOB1}:
+        return [
+            label if label == "O" else f"{_BIOES_TO_IOB2[label[0]]}{label[1:]}"
+            for label in spec.labels
+        ]
+    return list(spec.labels)
+
+
+def _windows(
+    sentences: Sequence[Sequence[str]], size: int
+) -> tuple[list[Sequence[str]], list[int]]:
+    """Cut sentences into windows of at most ``size`` tokens; remember each window's sentence."""
+    pieces: list[Sequence[str]] = []
+    owners: list[int] = []
+    for index, sentence in enumerate(sentences):
+        for start in range(0, len(sentence), size):
+            pieces.append(sentence[start : start + size])
+            owners.append(index)
+    return pieces, owners
+
+
+def _join_windows(
+    piece_tags: list[dict[str, TaskTags]], owners: list[int], count: int, tasks: list[str]
+) -> list[dict[str, TaskTags]]:
+    """Concatenate the windows' tags back into one result per input sentence."""
+    joined: list[dict[str, TaskTags]] = [{t: TaskTags([], []) for t in tasks} for _ in range(count)]
+    for tags, owner in zip(piece_tags, owners, strict=True):
+        for task, task_tags in tags.items():
+            joined[owner][task].labels.extend(task_tags.labels)
+            joined[owner][task].scores.extend(task_tags.scores)
+    return joined

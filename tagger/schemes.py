@@ -1,0 +1,117 @@
+"""Span tag schemes (IOB1, IOB2, BIOES): validation and conversion between them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+
+class Scheme(str, Enum):
+    IOB1 = "iob1"
+    IOB2 = "iob2"
+    BIOES = "bioes"
+
+
+class TagSequenceError(ValueError):
+    """A tag sequence that the scheme forbids (for example I-PER after O in IOB2)."""
+
+
+def split_tag(tag: str) -> tuple[str, str | None]:
+    """Split ``B-PER`` into ``("B", "PER")``; ``O`` into ``("O", None)``."""
+    if tag == "O":
+        return "O", None
+    prefix, sep, label = tag.partition("-")
+    if not sep or prefix not in {"B", "I", "E", "S"} or not label:
+        raise TagSequenceError(f"not a span tag: {tag!r}")
+    return prefix, label
+
+
+def spans(tags: Sequence[str], scheme: Scheme) -> list[tuple[str, int, int]]:
+    """Decode tags into ``(label, start, end)`` token spans (end exclusive); lenient on errors."""
+    result: list[tuple[str, int, int]] = []
+    label: str | None = None
+    start = 0
+    for i, tag in enumerate(tags):
+        prefix, tag_label = split_tag(tag)
+        begins = prefix in {"B", "S"} or (prefix in {"I", "E"} and tag_label != label)
+        if prefix == "O" or begins:
+            if label is not None:
+                result.append((label, start, i))
+            label, start = (None, i) if prefix == "O" else (tag_label, i)
+        if prefix in {"E", "S"}:
+            result.append((tag_label, start, i + 1))  # type: ignore[arg-type]
+            label = None
+    if label is not None:
+        result.append((label, start, len(tags)))
+    return result
+
+
+def encode(spans_: Sequence[tuple[str, int, int]], length: int, scheme: Scheme) -> list[str]:
+    """Write token spans as tags in ``scheme`` (IOB1 uses B- only between adjacent same-type spans)."""
+    tags = ["O"] * length
+    previous_end, previous_label = -1, None
+    for label, start, end in spans_:
+        for i in range(start, end):
+            tags[i] = f"I-{label}"
+        if scheme is Scheme.BIOES:
+            if end - start == 1:
+                tags[start] = f"S-{label}"
+            else:
+                tags[start], tags[end - 1] = f"B-{label}", f"E-{label}"
+        elif scheme is Scheme.IOB2 or (previous_end == start and previous_label == label):
+            tags[start] = f"B-{label}"
+        previous_end, previous_label = end, label
+    return tags
+
+
+def convert(tags: Sequence[str], source: Scheme, target: Scheme) -> list[str]:
+    """Convert a tag sequence from one scheme to another."""
+    if source is target:
+        return list(tags)
+    return encode(spans(tags, source), len(tags), target)
+
+
+def validate(tags: Sequence[str], scheme: Scheme) -> None:
+    """Raise ``TagSequenceError`` when ``tags`` is not a well-formed sequence in ``scheme``."""
+    allowed_prefixes = {"O", "B", "I"} if scheme is not Scheme.BIOES else {"O", "B", "I", "E", "S"}
+    for i, tag in enumerate(tags):
+        prefix, _ = split_tag(tag)
+        if prefix not in allowed_prefixes:
+            raise TagSequenceError(f"tag {tag!r} at token {i + 1} is not allowed in {scheme.value}")
+    if scheme is Scheme.IOB1:
+        return
+    for i, tag in enumerate(tags):
+        previous = tags[i - 1] if i else "O"
+        if not transition_allowed(previous, tag, scheme):
+            raise TagSequenceError(
+                f"tag {tag!r} at token {i + 1} cannot follow {previous!r} in {scheme.value}"
+            )
+    if tags and not transition_allowed(tags[-1], "O", scheme):
+        raise TagSequenceError(f"sequence ends inside a span ({tags[-1]!r}) in {scheme.value}")
+
+
+def transition_allowed(previous: str, current: str, scheme: Scheme) -> bool:
+    """Whether ``current`` may follow ``previous`` (use ``"O"`` for sentence start or end)."""
+    prev_prefix, prev_label = split_tag(previous)
+    prefix, label = split_tag(current)
+    if scheme is Scheme.IOB1:
+        return prefix != "B" or (prev_prefix in {"B", "I"} and prev_label == label)
+    if scheme is Scheme.IOB2:
+        return prefix != "I" or (prev_prefix in {"B", "I"} and prev_label == label)
+    inside = prev_prefix in {"B", "I"}
+    if prefix in {"I", "E"}:
+        return inside and prev_label == label
+    return not inside
+
+
+def detect_scheme(sentences: Sequence[Sequence[str]]) -> Scheme:
+    """Guess a corpus' scheme: BIOES if it uses E-/S-, IOB1 if an I- tag starts a span."""
+    if any(tag[0] in "ES" for tags in sentences for tag in tags):
+        return Scheme.BIOES
+    for tags in sentences:
+        previous = "O"
+        for tag in tags:
+            if tag.startswith("I-") and previous[2:] != tag[2:]:
+                return Scheme.IOB1
+            previous = tag
+    return Scheme.IOB2
