@@ -1,0 +1,71 @@
+# syntax=docker/dockerfile:1
+# seqtagger REST service (and `tagger train` for the compose "train" profile).
+#   docker build -t seqtagger .
+#   docker run --rm -p 8000:8000 seqtagger
+# Settings come from TAGGER_* environment variables, e.g. TAGGER_MODELS (JSON list or
+# comma-separated model directories), TAGGER_API_KEYS, TAGGER_LOG_LEVEL, TAGGER_CORS_ORIGINS,
+# TAGGER_MAX_TEXT_LENGTH, TAGGER_WORKERS, TAGGER_TORCH_THREADS.
+# The build context is this repository only: training data is never copied in (the compose
+# "train" service mounts it as a volume instead).
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# ---------------------------------------------------------------------------------- builder
+FROM ${PYTHON_IMAGE} AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+# Torch first, as its own cached layer, from the CPU-only wheel index: the image is built on
+# machines whose default index would resolve torch to the CUDA build (gigabytes of GPU
+# libraries the CPU-only service never uses). The package's own pin (torch==2.13.0) is then
+# already satisfied by 2.13.0+cpu.
+RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+
+# Then the package itself, non-editable, with its remaining dependencies.
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY tagger ./tagger
+COPY training ./training
+COPY service ./service
+RUN pip install . && pip check
+
+# ---------------------------------------------------------------------------------- runtime
+FROM ${PYTHON_IMAGE} AS runtime
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
+    MPLCONFIGDIR=/tmp/matplotlib \
+    TAGGER_HOST=0.0.0.0 \
+    TAGGER_PORT=8000 \
+    TAGGER_LOG_LEVEL=info
+
+RUN groupadd --system --gid 10001 tagger \
+    && useradd --system --uid 10001 --gid tagger --no-create-home --shell /usr/sbin/nologin tagger \
+    && mkdir -p /models-trained \
+    && chown tagger:tagger /models-trained
+
+COPY --from=builder /opt/venv /opt/venv
+
+# The app code and the shipped models live side by side in /app (first on PYTHONPATH), so the
+# service finds its default models at /app/models exactly as in a source checkout.
+WORKDIR /app
+COPY tagger ./tagger
+COPY training ./training
+COPY service ./service
+COPY models ./models
+
+USER tagger
+EXPOSE 8000
+
+# python-slim has no curl: probe readiness with the standard library.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=3)"]
+
+CMD ["tagger", "serve", "--host", "0.0.0.0", "--port", "8000"]
