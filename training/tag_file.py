@@ -22,6 +22,8 @@ from typing import IO, Any, Protocol
 import typer
 from tqdm import tqdm
 
+from tagger import Tagger
+from tagger.modelfile import ModelFileError
 from tagger.serialize import document_to_dict
 from tagger.types import Document
 
@@ -61,8 +63,6 @@ class Record:
 
 def load_default_tagger(model_dir: Path | None) -> TaggerLike:
     """Load a tagger with the library's loader (``None`` -> the shipped default model)."""
-    from tagger import Tagger  # imported late: torch is slow to import
-
     return Tagger.load(model_dir)
 
 
@@ -245,7 +245,7 @@ def load_model(load_tagger: LoadTagger, model_dir: Path | None) -> TaggerLike:
     """Load the model, turning the usual failures (missing/invalid files) into a TagFileError."""
     try:
         return load_tagger(model_dir)
-    except (OSError, ValueError, KeyError) as e:
+    except (ModelFileError, OSError, ValueError, KeyError) as e:
         raise TagFileError(str(model_dir or "default model"), f"cannot load model: {e}") from None
 
 

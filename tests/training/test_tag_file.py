@@ -232,3 +232,27 @@ def test_cli_tag_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.exit_code == 1
     assert "error: " in result.output and "missing.txt" in result.output
     assert "Traceback" not in result.output
+
+
+def test_real_tagger_api(tmp_path: Path) -> None:
+    from tagger import Tagger
+
+    model = Tagger.random({"ner": ["O", "B-ORG", "I-ORG"], "pos": ["NN", "VB"]})
+    tagger, out = run(tmp_path, "The Apple is a great company!\nI like it.\n", tagger=model)
+    docs = read_jsonl(out)
+    assert [d["id"] for d in docs] == [1, 2]
+    tokens = [t for s in docs[0]["sentences"] for t in s["tokens"]]
+    assert [t["text"] for t in tokens][:2] == ["The", "Apple"]
+    assert all(
+        {"ner", "pos"} <= t.keys() and set(t["confidence"]) == {"ner", "pos"} for t in tokens
+    )
+    _, conll = run(tmp_path, "The Apple is a great company!\n", fmt="conll", tagger=model)
+    rows = [r for r in conll.read_text(encoding="utf-8").splitlines() if r and r[0] != "#"]
+    assert rows and all(len(r.split("\t")) == 1 + len(model.tasks) for r in rows)
+
+
+def test_default_loader_reports_missing_model(tmp_path: Path, capsys) -> None:
+    (src := tmp_path / "in.txt").write_text("Apple\n", encoding="utf-8")
+    with pytest.raises(typer.Exit) as exc:
+        tag_from_cli(src, tmp_path / "out.jsonl", "jsonl", tmp_path / "no-model")
+    assert_failed(tmp_path, capsys, exc, "no-model", "cannot load model")
