@@ -47,8 +47,8 @@ LoadTagger = Callable[[Path | None], TaggerLike]
 class TagFileError(Exception):
     """A user-facing problem (input, output or model), reported as ``error: WHERE: MESSAGE``."""
 
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
+    def __init__(self, where: str | None, message: str) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +246,8 @@ def load_model(load_tagger: LoadTagger, model_dir: Path | None) -> TaggerLike:
     try:
         return load_tagger(model_dir)
     except (ModelFileError, OSError, ValueError, KeyError) as e:
-        raise TagFileError(str(model_dir or "default model"), f"cannot load model: {e}") from None
+        which = "model" if model_dir is not None else "the default model"
+        raise TagFileError(None, f"cannot load {which}: {e}") from None
 
 
 def check_input(input_file: Path) -> None:

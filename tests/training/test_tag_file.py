@@ -173,7 +173,7 @@ def test_model_load_failure(tmp_path: Path, capsys) -> None:
 
     with pytest.raises(typer.Exit) as exc:
         run(tmp_path, "Apple\n", load_tagger=broken)
-    assert_failed(tmp_path, capsys, exc, "default model", "cannot load model", "config.json")
+    assert_failed(tmp_path, capsys, exc, "cannot load the default model", "config.json")
 
 
 def test_streams_in_chunks_and_writes_as_it_goes(tmp_path: Path) -> None:
@@ -255,4 +255,4 @@ def test_default_loader_reports_missing_model(tmp_path: Path, capsys) -> None:
     (src := tmp_path / "in.txt").write_text("Apple\n", encoding="utf-8")
     with pytest.raises(typer.Exit) as exc:
         tag_from_cli(src, tmp_path / "out.jsonl", "jsonl", tmp_path / "no-model")
-    assert_failed(tmp_path, capsys, exc, "no-model", "cannot load model")
+    assert_failed(tmp_path, capsys, exc, "cannot load model", "no-model")
