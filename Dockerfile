@@ -42,6 +42,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONPATH=/app \
     MPLCONFIGDIR=/tmp/matplotlib \
+    TAGGER_MODELS_DIR=/app/models \
     TAGGER_HOST=0.0.0.0 \
     TAGGER_PORT=8000 \
     TAGGER_LOG_LEVEL=info
@@ -61,7 +62,8 @@ COPY training ./training
 COPY service ./service
 COPY models ./models
 
-USER tagger
+# Numeric ids, so that runtimes enforcing "run as non-root" can verify them.
+USER 10001:10001
 EXPOSE 8000
 
 # python-slim has no curl: probe readiness with the standard library.
