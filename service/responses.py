@@ -1,0 +1,67 @@
+"""orjson responses and JSON error handlers, so that no error is ever HTML or a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+log = logging.getLogger("service.errors")
+
+
+class OrjsonResponse(Response):
+    """JSON rendered by orjson: several times faster than the stdlib for tagged documents."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _printable(value: Any) -> Any:
+    """Strings that orjson can encode (no lone surrogates), recursively."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return _printable(str(value))
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """HTTP errors as ``{"detail": ...}`` JSON, keeping their headers (e.g. WWW-Authenticate)."""
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return OrjsonResponse(
+        {"detail": _printable(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    """422 with location, message and type of each problem; inputs are not echoed back."""
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return OrjsonResponse({"detail": _printable(errors)}, status_code=422)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """Last resort: log the bug, answer a JSON 500 rather than a text page."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return OrjsonResponse({"detail": "internal server error"}, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the JSON error handlers on ``app``."""
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,34 @@
+"""Health probes: liveness (always 200) and readiness (503 until the models are loaded)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from service.deps import ModelRegistry, get_registry
+from service.responses import OrjsonResponse
+from service.schemas import ERRORS, HealthResponse
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live", response_model=HealthResponse, summary="Liveness probe")
+async def live() -> HealthResponse:
+    """The process is up and serving HTTP."""
+    return HealthResponse(status="alive")
+
+
+@router.get(
+    "/ready",
+    response_model=HealthResponse,
+    summary="Readiness probe",
+    responses={503: ERRORS[503]},
+)
+async def ready(registry: Annotated[ModelRegistry, Depends(get_registry)]) -> Response:
+    """200 once every model is loaded and the service takes requests; 503 before and at shutdown."""
+    if not registry.ready:
+        detail = registry.error or "models are still loading"
+        return OrjsonResponse({"detail": detail}, status_code=503)
+    return OrjsonResponse({"status": "ready", "models": list(registry.models)})

@@ -1,0 +1,95 @@
+"""Service settings from TAGGER_* environment variables (pydantic-settings), with safe defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_MODELS = ("conll03-en", "ud-ewt-upos")
+
+
+def default_model_dirs() -> list[Path]:
+    """Every shipped model that exists ($TAGGER_MODELS_DIR or models/), conll03-en first."""
+    roots = [Path(r) for r in (os.environ.get("TAGGER_MODELS_DIR"),) if r] + [REPO_ROOT / "models"]
+    found = []
+    for name in SHIPPED_MODELS:
+        for root in roots:
+            if (root / name / "config.json").is_file():
+                found.append(root / name)
+                break
+    # Nothing shipped: name the default model so that loading fails with a clear message.
+    return found or [roots[-1] / SHIPPED_MODELS[0]]
+
+
+def _split_list(value: Any) -> Any:
+    """Accept a JSON list or a comma-separated string for list settings given in the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with; every field reads ``TAGGER_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TAGGER_", extra="ignore")
+
+    models: Annotated[list[Path], NoDecode] = Field(
+        default_factory=default_model_dirs,
+        description="Model directories to load (JSON list or comma-separated); the first one is "
+        "the default model.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    max_text_length: int = Field(
+        default=100_000, ge=1, description="Longest text (characters) per document; 413 beyond."
+    )
+    max_documents: int = Field(default=64, ge=1, description="Most documents per request; 422.")
+    max_body_bytes: int = Field(default=2_000_000, ge=1, description="Largest body; 413 beyond.")
+    max_batch_size: int = Field(
+        default=64, ge=1, description="Most sentences the batcher puts into one model call."
+    )
+    max_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a batch that is filling under load may wait for more requests; "
+        "an idle model runs a lone request at once.",
+    )
+    torch_threads: int = Field(default=1, ge=1, description="Torch intra-op threads per worker.")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Accepted API keys for /v1/*; empty disables auth."
+    )
+    api_key_header: str = "X-API-Key"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
+    access_log: bool = False
+    graceful_timeout_s: int = Field(
+        default=30, ge=1, description="How long SIGTERM waits for in-flight requests."
+    )
+
+    @field_validator("models", "api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _lists_from_env(cls, value: Any) -> Any:
+        """Lists may come from the environment as JSON or as comma-separated strings."""
+        return _split_list(value)
+
+    @field_validator("models", mode="after")
+    @classmethod
+    def _default_models_when_empty(cls, value: list[Path]) -> list[Path]:
+        """An empty TAGGER_MODELS (as docker-compose passes it) means the shipped models."""
+        return value or default_model_dirs()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_log_level(cls, value: Any) -> Any:
+        """Accept INFO as well as info."""
+        return value.lower() if isinstance(value, str) else value
