@@ -14,7 +14,7 @@ whitespace (``str.isspace``) and ``text[t.start:t.end] == t.text`` always holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tagger.types import Token
 
@@ -41,8 +41,20 @@ _CLITIC = r"(?i:s|m|d|ll|re|ve)"
 
 # Abbreviations that keep their period (matched case-sensitively; title-case ones also in
 # upper case). Single letters and dotted letter sequences ("U.S.", "e.g.") are handled apart.
-_TITLE_ABBREVIATIONS = ["Mr", "Mrs", "Ms", "Messrs", "Mme", "Mlle", "Dr", "Prof", "Sr", "Jr", "St", "Mt", "Ft", "Gen", "Col", "Lt", "Maj", "Capt", "Cmdr", "Sgt", "Cpl", "Pvt", "Adm", "Gov", "Sen", "Rep", "Rev", "Hon", "Pres", "Supt", "Insp", "Inc", "Corp", "Ltd", "Co", "Cos", "Bros", "Assn", "Dept", "Univ", "Intl", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Ave", "Blvd", "Rd", "Hwy", "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Fla", "Ga", "Kan", "Kans", "Ky", "Md", "Mich", "Minn", "Mont", "Neb", "Nev", "Okla", "Penn", "Tenn", "Tex", "Va", "Vt", "Wis", "Wyo"]
-_LOWER_ABBREVIATIONS = ["etc", "vs", "approx", "esp", "incl", "cf", "viz", "al", "vol", "pp", "fig", "dept", "est", "misc"]
+_TITLE_ABBREVIATIONS = [
+    *("Mr", "Mrs", "Ms", "Messrs", "Mme", "Mlle", "Dr", "Prof", "Sr", "Jr", "St", "Mt", "Ft"),
+    *("Gen", "Col", "Lt", "Maj", "Capt", "Cmdr", "Sgt", "Cpl", "Pvt", "Adm", "Gov", "Sen", "Rep"),
+    *("Rev", "Hon", "Pres", "Supt", "Insp", "Inc", "Corp", "Ltd", "Co", "Cos", "Bros", "Assn"),
+    *("Dept", "Univ", "Intl", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept"),
+    *("Oct", "Nov", "Dec", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat"),
+    *("Ave", "Blvd", "Rd", "Hwy", "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Fla", "Ga"),
+    *("Kan", "Kans", "Ky", "Md", "Mich", "Minn", "Mont", "Neb", "Nev", "Okla", "Penn", "Tenn"),
+    *("Tex", "Va", "Vt", "Wis", "Wyo", "Ont", "Que", "Sask"),
+]
+_LOWER_ABBREVIATIONS = [
+    *("etc", "vs", "v", "approx", "esp", "incl", "cf", "viz", "al", "vol", "pp", "fig", "dept"),
+    *("est", "misc"),
+]
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -71,30 +83,45 @@ _ABBREVIATIONS = _trie_pattern(
     _TITLE_ABBREVIATIONS + [a.upper() for a in _TITLE_ABBREVIATIONS] + _LOWER_ABBREVIATIONS
 )
 
-_TOKEN_PATTERN = "|".join(
+_NOT_FINAL = r"(?![\s\"'\u201d\u2019)\]]*\Z)"  # not at the very end of the text (bar closers)
+
+_TOKEN_ALTERNATIVES = "|".join(
     [
+        # Fast path for the commonest tokens: plain words / integers followed by a separator
+        # (not words ending in "nt", "na", "ta", "ot", which may need the split below).
+        r"[A-Za-z][a-z]*(?<!n[at])(?<!ta)(?<!ot)(?=[\s,;!?)\"])|\d+(?=\s)",
+        # PTB splits without an apostrophe: "can" "not", "gon" "na", "got" "ta", "do" "nt".
+        rf"(?=[cCgGwWdDiIaAhHsS])(?:[cC]an(?=not(?!{_W}))|[gGwW][oa]n(?=na(?!{_W}))"
+        rf"|[gG]ot(?=ta(?!{_W}))"
+        rf"|(?i:do|does|did|is|was|are|were|have|has|had|could|would|should|ai)(?=nt(?!{_W})))",
         # URLs: scheme or www., trailing punctuation left out.
         r"(?:[hH][tT][tT][pP][sS]?://|[fF][tT][pP]://|www\.)"
-        r"[^\s<>\"'\u201c\u201d\u2018\u2019()\[\]{}]*[^\s<>\"'\u201c\u201d\u2018\u2019()\[\]{}.,;:!?]",
-        # Known abbreviations with their period; "No." only before a number.
-        rf"(?:{_ABBREVIATIONS}|[Nn][Oo]s?(?=\.\s?\d))\.(?!{_W})",
-        # Initials and dotted abbreviations: "J.", "U.S.", "e.g.", "a.m.".
-        r"[A-Z]\.(?:[A-Za-z]\.)*|[a-z]\.(?:[A-Za-z]\.)+",
+        r"[^\s<>\"'\u201c\u201d\u2018\u2019()\[\]{}]*"
+        r"[^\s<>\"'\u201c\u201d\u2018\u2019()\[\]{}.,;:!?]",
+        # Known abbreviations with their period ("No." only before a number), then initials and
+        # dotted abbreviations ("J.", "U.S.", "e.g."); at the very end of the text the period is
+        # split off as the sentence's full stop, as in CoNLL-2003 and EWT ("Corp" ".").
+        rf"(?:{_ABBREVIATIONS}|[Nn][Oo]s?(?=\.\s?\d))\.(?!{_W}){_NOT_FINAL}",
+        rf"(?:[A-Z]\.(?:[A-Za-z]\.)*|[a-z]\.(?:[A-Za-z]\.)+)(?!{_W}){_NOT_FINAL}",
         # List numbers at the start of a line: "1. Michael Johnson".
         r"(?<![^\n])\d{1,3}\.(?=[^\S\n]|$)",
-        # Numbers with a leading sign or point: "+99", ".500".
-        r"(?<!\w)[+.]\d+(?:[.,:/]\d+)*",
-        # Clitics: "n't", "'s", "'m", "'d", "'ll", "'re", "'ve".
+        # Numbers with a leading sign or point: "+99", ".500", "+44-171-542".
+        r"(?<!\w)[+.]\d+(?:[-.,:/]\d+)*",
+        # Clitics: "n't", "'s", "'m", "'d", "'ll", "'re", "'ve"; decades: "'73", "'90s".
         rf"(?i:n{_APOS}t)(?!{_W})",
         rf"(?<={_W}){_APOS}{_CLITIC}(?!{_W})",
+        rf"(?<!\S){_APOS}\d\ds?(?!{_W})",
         # Word before "n't": "do" in "don't", "ca" in "can't".
         rf"{_W}+?(?=(?i:n{_APOS}t)(?!{_W}))",
-        # Words: letters/digits joined by hyphens, "&", apostrophes (not clitics), points, and
-        # ",:/" between digits; an optional e-mail domain.
-        rf"{_W}+(?:(?:[-&.]|{_APOS}(?!{_CLITIC}(?!{_W}))|(?<=\d)[,:/](?=\d)){_W}+)*"
-        r"(?:@\w[\w-]*(?:\.\w[\w-]*)+)?",
+        # Currencies written with a country prefix: "US$", "C$", "HK$".
+        r"[A-Z]{1,3}\$",
+        # Words: letters/digits joined by hyphens, "&", "@", points, apostrophes (not clitics)
+        # and ",:/" between digits: "German-born", "AT&T", "a@b.com", "O'Neill", "1,000".
+        rf"{_W}+(?:(?:[-&@.]|{_APOS}(?!{_CLITIC}(?!{_W}))|(?<=\d)[,:/](?=\d)){_W}+)*",
         # Sentence-final punctuation and ellipses (runs kept together).
         r"(?P<term>[.!?\u2026]+)",
+        # Emoticons standing alone: ":)", ";-)", ":D", "(:".
+        rf"(?<!\S)(?:[:;=]-?[()\[\]DPp/|]|\(:)(?!{_W})",
         # Dash / star / equals rules, PTB double quotes.
         r"-{2,}|\*{2,}|={2,}|''|``",
         # Flag emoji (regional indicator pairs), then any other single character with the
@@ -103,7 +130,33 @@ _TOKEN_PATTERN = "|".join(
         rf"\S(?:\u200d\S|[{_MARKS}])*",
     ]
 )
-_TOKEN_RE = re.compile(_TOKEN_PATTERN)
+# Leading whitespace is consumed possessively so that it is skipped in one step; group 1 is the
+# token (``_TERM_GROUP`` marks sentence-final punctuation).
+_TOKEN_RE = re.compile(rf"\s*+({_TOKEN_ALTERNATIVES})")
+_TERM_GROUP = _TOKEN_RE.groupindex["term"]
+_TERM_START = frozenset(".!?\u2026")
+
+
+def _make_token_factory() -> Callable[[str, int, int], Token]:
+    """Return a fast ``Token`` constructor (bypasses the frozen-dataclass ``__init__``)."""
+    if getattr(Token, "__slots__", None) != ("text", "start", "end") or hasattr(
+        Token, "__post_init__"
+    ):
+        return Token  # the type changed shape: fall back to the regular constructor
+    new = object.__new__
+    set_text, set_start, set_end = Token.text.__set__, Token.start.__set__, Token.end.__set__
+
+    def make(text: str, start: int, end: int) -> Token:
+        token = new(Token)
+        set_text(token, text)
+        set_start(token, start)
+        set_end(token, end)
+        return token
+
+    return make
+
+
+_make_token = _make_token_factory()
 
 _CLOSERS = frozenset(['"', "'", "''", "\u201d", "\u2019", ")", "]", "}", "\u00bb"])
 _NON_STARTERS = frozenset(",;:.!?)]}%\u2026")
@@ -111,7 +164,7 @@ _NON_STARTERS = frozenset(",;:.!?)]}%\u2026")
 
 def tokenize_words(text: str) -> list[Token]:
     """Split ``text`` into word tokens with character offsets, without sentence splitting."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+    return [_make_token(m.group(1), m.start(1), m.end()) for m in _TOKEN_RE.finditer(text)]
 
 
 def _starts_sentence(first: str) -> bool:
@@ -128,8 +181,8 @@ def tokenize(text: str) -> list[list[Token]]:
     # followed by adjacent closing quotes / brackets).
     after_terminal = False
     for m in _TOKEN_RE.finditer(text):
-        start, end = m.span()
-        word = m.group()
+        start, end = m.span(1)
+        word = m.group(1)
         if current:
             if start != prev_end:  # whitespace in between
                 if (after_terminal and _starts_sentence(word[0])) or (
@@ -140,8 +193,8 @@ def tokenize(text: str) -> list[list[Token]]:
                 after_terminal = False
             elif after_terminal and word not in _CLOSERS:
                 after_terminal = False
-        current.append(Token(word, start, end))
-        if m.lastgroup == "term":
+        current.append(_make_token(word, start, end))
+        if word[0] in _TERM_START and m.start(_TERM_GROUP) >= 0:
             after_terminal = True
         prev_end = end
     if current:
