@@ -1,4 +1,4 @@
-"""Agreement of ``tagger.tokenize.tokenize_words`` with gold tokenisations, and its speed.
+"""Agreement of ``tagger.tokenize`` with gold tokenisations and sentences, and its speed.
 
 1. UD English EWT (test): the ``# text =`` line of each sentence is tokenized and compared with
    the gold syntactic words. Gold words are aligned to character offsets by sequential search in
@@ -6,7 +6,9 @@
    to the surface form they are split at the part lengths; otherwise the whole multi-word token
    counts as one gold span (its surface form). Empty nodes (``8.1``) are ignored.
 2. CoNLL-2003 (test): each sentence is detokenised with simple rules (no space before , . ; : ! ?
-   ) ] % 's n't ..., no space after ( [ $, alternating double quotes) and re-tokenized.
+   ) ] % ' 's n't ..., no space after ( [ $, alternating double quotes) and re-tokenized.
+3. Sentence splitting (extra): the sentences of each EWT test paragraph are joined with single
+   spaces and split with ``tokenize``; precision / recall / F1 of the sentence starts.
 
 Figures: share of sentences whose token spans match the gold spans exactly, and micro
 precision / recall / F1 over token character spans. Speed: words/s of ``tokenize_words`` and
@@ -92,6 +94,44 @@ def _align(text: str, units: list[tuple[str, list[str]]]) -> list[Span]:
             index += len(surface)
         cursor = index
     return spans
+
+
+def read_ewt_paragraphs(path: Path) -> Iterator[list[str]]:
+    """Yield the sentence texts of each paragraph (``# newpar`` / ``# newdoc``) in CoNLL-U."""
+    paragraph: list[str] = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith(("# newpar", "# newdoc")) and paragraph:
+                yield paragraph
+                paragraph = []
+            elif line.startswith("# text = "):
+                paragraph.append(line[len("# text = ") :].rstrip("\n"))
+    if paragraph:
+        yield paragraph
+
+
+def sentence_boundaries(paragraphs: Iterator[list[str]]) -> dict[str, float | int]:
+    """Boundary precision / recall / F1 of ``tokenize`` on paragraphs joined with spaces."""
+    gold_count = predicted_count = correct = 0
+    for sentences in paragraphs:
+        text = " ".join(sentences)
+        gold, offset = set(), 0
+        for sentence in sentences[:-1]:
+            offset += len(sentence) + 1
+            gold.add(offset)
+        predicted = {sentence[0].start for sentence in tokenize(text)[1:]}
+        gold_count += len(gold)
+        predicted_count += len(predicted)
+        correct += len(gold & predicted)
+    precision = correct / max(predicted_count, 1)
+    recall = correct / max(gold_count, 1)
+    return {
+        "gold_boundaries": gold_count,
+        "predicted_boundaries": predicted_count,
+        "precision_pct": round(100 * precision, 2),
+        "recall_pct": round(100 * recall, 2),
+        "f1_pct": round(100 * 2 * precision * recall / max(precision + recall, 1e-12), 2),
+    }
 
 
 def read_conll(path: Path) -> Iterator[list[str]]:
@@ -205,6 +245,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float | int]]:
         conll.add(text, gold)
     results = {
         "ud_ewt_test": ewt.figures(),
+        "ud_ewt_test_sentence_split": sentence_boundaries(read_ewt_paragraphs(args.ewt)),
         "conll2003_test": conll.figures(),
         "speed_conll2003_test": measure_speed("\n".join(texts)),
     }
@@ -220,9 +261,14 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float | int]]:
             f"{name:<16}{f['sentences']:>7}{f['exact_match_pct']:>9.2f}{f['precision_pct']:>8.2f}"
             f"{f['recall_pct']:>8.2f}{f['f1_pct']:>8.2f}"
         )
+    split = results["ud_ewt_test_sentence_split"]
+    print(
+        f"\nsentence splitting, UD EWT test paragraphs ({split['gold_boundaries']} boundaries): "
+        f"P {split['precision_pct']:.2f}  R {split['recall_pct']:.2f}  F1 {split['f1_pct']:.2f}"
+    )
     speed = results["speed_conll2003_test"]
     print(
-        f"\nspeed on CoNLL-03 test ({speed['words']} words, one thread, CPU time): "
+        f"speed on CoNLL-03 test ({speed['words']} words, one thread, CPU time): "
         f"tokenize_words {speed['tokenize_words_words_per_s']:,} words/s, "
         f"tokenize {speed['tokenize_words_per_s']:,} words/s"
     )

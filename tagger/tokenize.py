@@ -9,6 +9,9 @@ addresses are single tokens.
 All tokens come from one compiled regular expression scanned with ``finditer``. Every
 non-whitespace character of the input belongs to exactly one token, tokens never contain
 whitespace (``str.isspace``) and ``text[t.start:t.end] == t.text`` always holds.
+
+Sentences end after ". ! ? ..." (and closing quotes / brackets right after them) when whitespace
+and a plausible sentence start follow, never after an abbreviation or initial, and at blank lines.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ _MARKS = (
     "\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f\U000e0100-\U000e01ef"
 )
 _W = rf"[\w{_MARKS}]"  # a word character
-_APOS = "['\u2019]"
+_APOS = "['\u2019\u00b4]"  # apostrophe, right single quote, acute accent (web text)
 _CLITIC = r"(?i:s|m|d|ll|re|ve)"
 
 # Abbreviations that keep their period (matched case-sensitively; title-case ones also in
@@ -53,7 +56,7 @@ _TITLE_ABBREVIATIONS = [
 ]
 _LOWER_ABBREVIATIONS = [
     *("etc", "vs", "v", "approx", "esp", "incl", "cf", "viz", "al", "vol", "pp", "fig", "dept"),
-    *("est", "misc"),
+    *("est", "misc", "ca", "ibid", "pg", "lb", "lbs", "oz", "ft", "sq", "hr", "hrs", "yr", "yrs"),
 ]
 
 
@@ -95,13 +98,13 @@ _TOKEN_ALTERNATIVES = "|".join(
         rf"|[gG]ot(?=ta(?!{_W}))"
         rf"|(?i:do|does|did|is|was|are|were|have|has|had|could|would|should|ai)(?=nt(?!{_W})))",
         # URLs: scheme or www., trailing punctuation left out.
-        r"(?:[hH][tT][tT][pP][sS]?://|[fF][tT][pP]://|www\.)"
+        r"(?:[hH][tT][tT][pP][sS]?://|[fF][tT][pP]://|www\.|mailto:)"
         r"[^\s<>\"'\u201c\u201d\u2018\u2019()\[\]{}]*"
         r"[^\s<>\"'\u201c\u201d\u2018\u2019()\[\]{}.,;:!?]",
         # Known abbreviations with their period ("No." only before a number), then initials and
         # dotted abbreviations ("J.", "U.S.", "e.g."); at the very end of the text the period is
         # split off as the sentence's full stop, as in CoNLL-2003 and EWT ("Corp" ".").
-        rf"(?:{_ABBREVIATIONS}|[Nn][Oo]s?(?=\.\s?\d))\.(?!{_W}){_NOT_FINAL}",
+        rf"(?:{_ABBREVIATIONS}|[Nn][Oo]s?(?=\.\s?\d))\.{_NOT_FINAL}",
         rf"(?:[A-Z]\.(?:[A-Za-z]\.)*|[a-z]\.(?:[A-Za-z]\.)+)(?!{_W}){_NOT_FINAL}",
         # List numbers at the start of a line: "1. Michael Johnson".
         r"(?<![^\n])\d{1,3}\.(?=[^\S\n]|$)",
@@ -113,11 +116,13 @@ _TOKEN_ALTERNATIVES = "|".join(
         rf"(?<!\S){_APOS}\d\ds?(?!{_W})",
         # Word before "n't": "do" in "don't", "ca" in "can't".
         rf"{_W}+?(?=(?i:n{_APOS}t)(?!{_W}))",
-        # Currencies written with a country prefix: "US$", "C$", "HK$".
+        # Slashed abbreviations ("b/c", "w/o", "L/C"); currencies with a country prefix ("US$").
+        rf"(?<!\S)[A-Za-z]/[A-Za-z]{{1,3}}(?!{_W}|/)",
         r"[A-Z]{1,3}\$",
         # Words: letters/digits joined by hyphens, "&", "@", points, apostrophes (not clitics)
-        # and ",:/" between digits: "German-born", "AT&T", "a@b.com", "O'Neill", "1,000".
-        rf"{_W}+(?:(?:[-&@.]|{_APOS}(?!{_CLITIC}(?!{_W}))|(?<=\d)[,:/](?=\d)){_W}+)*",
+        # and ",:/" between digits: "German-born", "AT&T", "a@b.com", "O'Neill", "1,000"; also
+        # shortened e-mail addresses as in mail archives: "jo...@example.com".
+        rf"{_W}+(?:(?:[-&.]|(?:\.\.\.)?@|{_APOS}(?!{_CLITIC}(?!{_W}))|(?<=\d)[,:/](?=\d)){_W}+)*",
         # Sentence-final punctuation and ellipses (runs kept together).
         r"(?P<term>[.!?\u2026]+)",
         # Emoticons standing alone: ":)", ";-)", ":D", "(:".
@@ -160,6 +165,11 @@ _make_token = _make_token_factory()
 
 _CLOSERS = frozenset(['"', "'", "''", "\u201d", "\u2019", ")", "]", "}", "\u00bb"])
 _NON_STARTERS = frozenset(",;:.!?)]}%\u2026")
+# A lone "." or "?" (abbreviations keep their own period) ends a sentence even before a lowercase
+# word, as is common in web text; after "!" ("Yahoo! is") or an ellipsis a non-lowercase start
+# is required.
+_PLAIN_TERMINALS = frozenset([".", "?"])
+_NO_TERMINAL, _TERMINAL_UPPER, _TERMINAL_ANY = 0, 1, 2
 
 
 def tokenize_words(text: str) -> list[Token]:
@@ -167,9 +177,11 @@ def tokenize_words(text: str) -> list[Token]:
     return [_make_token(m.group(1), m.start(1), m.end()) for m in _TOKEN_RE.finditer(text)]
 
 
-def _starts_sentence(first: str) -> bool:
-    """Whether a token beginning with ``first`` can plausibly start a sentence."""
-    return not (first.islower() or first in _NON_STARTERS)
+def _starts_sentence(first: str, after: int) -> bool:
+    """Whether a token beginning with ``first`` can start a sentence after terminal ``after``."""
+    if first in _NON_STARTERS:
+        return False
+    return after == _TERMINAL_ANY or not first.islower()
 
 
 def tokenize(text: str) -> list[list[Token]]:
@@ -177,25 +189,25 @@ def tokenize(text: str) -> list[list[Token]]:
     sentences: list[list[Token]] = []
     current: list[Token] = []
     prev_end = 0
-    # after_terminal: the previous token ended a sentence-final punctuation run (possibly
-    # followed by adjacent closing quotes / brackets).
-    after_terminal = False
+    # after_terminal: the previous token was sentence-final punctuation (possibly followed by
+    # adjacent closing quotes / brackets); _TERMINAL_ANY when even a lowercase word may follow.
+    after_terminal = _NO_TERMINAL
     for m in _TOKEN_RE.finditer(text):
         start, end = m.span(1)
         word = m.group(1)
         if current:
             if start != prev_end:  # whitespace in between
-                if (after_terminal and _starts_sentence(word[0])) or (
+                if (after_terminal and _starts_sentence(word[0], after_terminal)) or (
                     start - prev_end > 1 and text.count("\n", prev_end, start) > 1
                 ):
                     sentences.append(current)
                     current = []
-                after_terminal = False
+                after_terminal = _NO_TERMINAL
             elif after_terminal and word not in _CLOSERS:
-                after_terminal = False
+                after_terminal = _NO_TERMINAL
         current.append(_make_token(word, start, end))
         if word[0] in _TERM_START and m.start(_TERM_GROUP) >= 0:
-            after_terminal = True
+            after_terminal = _TERMINAL_ANY if word in _PLAIN_TERMINALS else _TERMINAL_UPPER
         prev_end = end
     if current:
         sentences.append(current)

@@ -156,6 +156,7 @@ def test_empty_or_whitespace(text: str) -> None:
         ("(It works.) Good.", [["(", "It", "works", ".", ")"], ["Good", "."]]),
         ("It rose 5%. 3 firms fell.", [["It", "rose", "5", "%", "."], ["3", "firms", "fell", "."]]),
         ("Wait\u2026 Then go.", [["Wait", "\u2026"], ["Then", "go", "."]]),
+        ("i said so. then i left", [["i", "said", "so", "."], ["then", "i", "left"]]),
     ],
 )
 def test_sentence_splitting(text: str, expected: list[list[str]]) -> None:
@@ -169,9 +170,10 @@ def test_sentence_splitting(text: str, expected: list[list[str]]) -> None:
         "The U.S. Army and the U.N. Security Council agreed.",
         "Fruit, e.g. Apples, and vegetables, etc. Were sold.",
         "A letter from J. R. R. Tolkien arrived.",
-        "It failed. and then it worked.",
-        "Version 3.5 is out.",
         "Yahoo! is a company.",
+        "It was... well, fine.",
+        "He is 6 ft. tall and weighs 200 lbs. or so.",
+        "Version 3.5 is out.",
         "He stopped.Then he went on.",
     ],
 )
