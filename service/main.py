@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from service.batching import DynamicBatcher
 from service.deps import LoadedModel, ModelRegistry, TaggerLike, api_key_dependency, load_tagger
 from service.metrics import Metrics, MetricsMiddleware
-from service.middleware import BodySizeLimitMiddleware
+from service.middleware import ApiKeyMiddleware, BodySizeLimitMiddleware
 from service.responses import OrjsonResponse, install_error_handlers
 from service.routes import demo, health, models, tag
 from service.routes import metrics as metrics_route
@@ -121,18 +121,19 @@ def create_app(
     app.state.registry = ModelRegistry()
     install_error_handlers(app)
 
-    v1 = APIRouter()
-    v1.include_router(tag.router)
-    v1.include_router(models.router)
+    # The middleware rejects early; the dependency documents the scheme in OpenAPI (and re-checks).
     auth = [Depends(api_key_dependency(settings))] if settings.api_keys else []
-    app.include_router(v1, prefix="/v1", dependencies=auth)
+    app.include_router(tag.router, dependencies=auth)
+    app.include_router(models.router, dependencies=auth)
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # Added innermost first: CORS -> metrics -> body limit -> routes.
+    # Added innermost first: CORS -> metrics -> API key -> body limit -> routes.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.api_keys:
+        app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys, header=settings.api_key_header)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(

@@ -1,6 +1,8 @@
-"""ASGI middleware: reject request bodies over ``max_body_bytes`` with a JSON 413."""
+"""Pure ASGI middleware: API keys on /v1/* (401 before the body is read), body size limit (413)."""
 
 from __future__ import annotations
+
+import hmac
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -47,17 +49,47 @@ class BodySizeLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
 
+class ApiKeyMiddleware:
+    """Rejects /v1/* requests without a configured key before anything parses their body."""
+
+    def __init__(self, app: ASGIApp, keys: list[str], header: str, prefix: str = "/v1/") -> None:
+        self.app = app
+        self.keys = [key.encode() for key in keys]
+        self.header = header.lower().encode("latin-1")
+        self.prefix = prefix
+        self.message = f"missing or invalid API key (send it in the {header} header)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            given = next((v for n, v in scope["headers"] if n == self.header), None)
+            if given is None or not any(hmac.compare_digest(given, k) for k in self.keys):
+                await _send_error(
+                    send, 401, self.message, [(b"www-authenticate", b"ApiKey")], close=False
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 async def _send_413(send: Send, limit: int) -> None:
-    """A complete JSON 413 response, sent without reading the body (the server drops it)."""
-    body = orjson.dumps({"detail": _too_large(limit)})
+    """A JSON 413, sent without reading the body (the server then closes the connection)."""
+    await _send_error(send, 413, _too_large(limit), [], close=True)
+
+
+async def _send_error(
+    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]], close: bool
+) -> None:
+    """A complete JSON error response ``{"detail": ...}``."""
+    body = orjson.dumps({"detail": detail})
+    extra = [(b"connection", b"close")] if close else []
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
+                *headers,
+                *extra,
             ],
         }
     )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from service.deps import ModelRegistry, get_registry
 from service.schemas import ERRORS, ModelsResponse
 
-router = APIRouter(tags=["models"])
+router = APIRouter(prefix="/v1", tags=["models"])
 
 
 @router.get(

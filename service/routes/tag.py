@@ -13,7 +13,7 @@ from service.responses import OrjsonResponse
 from service.schemas import ERRORS, OutputFormat, TagAnswer, TagRequest
 from service.settings import Settings
 
-router = APIRouter(tags=["tagging"])
+router = APIRouter(prefix="/v1", tags=["tagging"])
 
 FORMAT_HELP = (
     "`json` (default): `{model, models?, documents}`, one document per input text, every token "

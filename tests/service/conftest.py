@@ -75,7 +75,9 @@ def client(make_client: ClientFactory) -> Iterator[TestClient]:
 
 
 @pytest.fixture()
-def client2(make_client: ClientFactory, conll_tagger: Tagger, ud_tagger: Tagger) -> Iterator[TestClient]:
+def client2(
+    make_client: ClientFactory, conll_tagger: Tagger, ud_tagger: Tagger
+) -> Iterator[TestClient]:
     """Two models side by side: conll-random (default) and ud-random."""
     with make_client(taggers=[conll_tagger, ud_tagger]) as c:
         yield c

@@ -30,7 +30,9 @@ def test_text_gives_one_document_with_every_task(client: TestClient) -> None:
 
 
 def test_entities_match_ner_tags(client: TestClient) -> None:
-    body = client.post("/v1/tag", json={"text": "Angela Merkel met Emmanuel Macron in Paris."}).json()
+    body = client.post(
+        "/v1/tag", json={"text": "Angela Merkel met Emmanuel Macron in Paris."}
+    ).json()
     [doc] = body["documents"]
     begins = sum(t["ner"].startswith("B-") for t in all_tokens(body))
     assert len(doc["entities"]) == begins

@@ -1,0 +1,50 @@
+"""Settings from TAGGER_* variables: lists as JSON or comma-separated, defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.settings import REPO_ROOT, Settings, default_model_dirs
+
+
+def test_defaults() -> None:
+    s = Settings()
+    assert s.max_text_length == 100_000
+    assert s.max_documents == 64
+    assert s.api_keys == [] and s.api_key_header == "X-API-Key"
+    assert s.models == default_model_dirs()
+    assert s.models[0].name == "conll03-en"
+
+
+def test_lists_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAGGER_MODELS", "/m/a, /m/b")
+    monkeypatch.setenv("TAGGER_API_KEYS", '["k1", "k2"]')
+    monkeypatch.setenv("TAGGER_CORS_ORIGINS", "https://a.example")
+    monkeypatch.setenv("TAGGER_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("TAGGER_MAX_WAIT_MS", "0")
+    s = Settings()
+    assert s.models == [Path("/m/a"), Path("/m/b")]
+    assert s.api_keys == ["k1", "k2"]
+    assert s.cors_origins == ["https://a.example"]
+    assert s.log_level == "warning"
+    assert s.max_wait_ms == 0
+
+
+def test_empty_env_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAGGER_MODELS", "")  # as docker-compose passes an unset variable
+    monkeypatch.setenv("TAGGER_API_KEYS", "")
+    s = Settings()
+    assert s.models == default_model_dirs()
+    assert s.api_keys == []
+
+
+def test_models_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("conll03-en", "ud-ewt-upos"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+    monkeypatch.setenv("TAGGER_MODELS_DIR", str(tmp_path))
+    assert Settings().models == [tmp_path / "conll03-en", tmp_path / "ud-ewt-upos"]
+    monkeypatch.delenv("TAGGER_MODELS_DIR")
+    assert all(p.is_relative_to(REPO_ROOT) for p in Settings().models)
