@@ -55,9 +55,8 @@ class CRF(nn.Module):
                 f"emissions must be [B, T, {self.num_tags}], got {list(emissions.shape)}"
             )
         if mask.shape != emissions.shape[:2] or mask.dtype != torch.bool:
-            raise ValueError(
-                f"mask must be bool {list(emissions.shape[:2])}, got {mask.dtype} {list(mask.shape)}"
-            )
+            expected = list(emissions.shape[:2])
+            raise ValueError(f"mask must be bool {expected}, got {mask.dtype} {list(mask.shape)}")
         if tags is not None and tags.shape != mask.shape:
             raise ValueError(f"tags must be {list(mask.shape)}, got {list(tags.shape)}")
         if emissions.size(1) == 0 or not bool(mask[:, 0].all()):

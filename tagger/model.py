@@ -23,11 +23,22 @@ class CharCNN(nn.Module):
         self.conv = nn.Conv1d(dim, filters, kernel, padding=kernel // 2)
 
     def forward(self, chars: Tensor) -> Tensor:
-        """chars [N, W] -> word vectors [N, filters]."""
-        x = self.embed(chars).transpose(1, 2)  # [N, dim, W]
-        x = self.conv(x)  # [N, filters, W]
-        pad = (chars == 0).unsqueeze(1)  # [N, 1, W]
-        return x.masked_fill(pad, -1e4).max(dim=2).values  # [N, filters]
+        """chars [N, W] -> word vectors [N, filters].
+
+        The convolution is computed as one matrix product over unfolded windows, which is
+        several times faster on CPU than mkldnn's convolution for these small channel counts.
+        """
+        width = max(int((chars != 0).sum(1).max()), 1)
+        chars = chars[:, :width]  # [N, W'] without all-padding columns
+        x = self.embed(chars)  # [N, W', dim]
+        kernel = self.conv.kernel_size[0]
+        x = nn.functional.pad(x, (0, 0, kernel // 2, kernel - 1 - kernel // 2))  # [N, W'+k-1, dim]
+        windows = x.unfold(1, kernel, 1)  # [N, W', dim, k]
+        windows = windows.reshape(*windows.shape[:2], -1)  # [N, W', dim * k]
+        weight = self.conv.weight.reshape(self.conv.out_channels, -1)  # [filters, dim * k]
+        y = nn.functional.linear(windows, weight, self.conv.bias)  # [N, W', filters]
+        pad = (chars == 0).unsqueeze(2)  # [N, W', 1]
+        return y.masked_fill(pad, -1e4).max(dim=1).values  # [N, filters]
 
 
 class Embedder(nn.Module):
@@ -108,6 +119,10 @@ class SequenceTagger(nn.Module):
         h, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))  # [B, T, H]
         h = self.dropout(h)  # [B, T, H]
         return {name: self.heads[name](h) for name in tasks or list(self.tasks)}  # [B, T, K]
+
+    def forward(self, batch: Batch, gold: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
+        """The training loss (``forward`` so that DDP can wrap the model)."""
+        return self.loss(batch, gold, weights)
 
     def loss(self, batch: Batch, gold: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
         """Weighted sum over tasks of the mean negative log-likelihood per sentence."""

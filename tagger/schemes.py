@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 
 
-class Scheme(str, Enum):
+class Scheme(StrEnum):
     IOB1 = "iob1"
     IOB2 = "iob2"
     BIOES = "bioes"
@@ -14,6 +14,10 @@ class Scheme(str, Enum):
 
 class TagSequenceError(ValueError):
     """A tag sequence that the scheme forbids (for example I-PER after O in IOB2)."""
+
+    def __init__(self, message: str, index: int = 0) -> None:
+        super().__init__(message)
+        self.index = index  # position of the offending tag in its sentence
 
 
 def split_tag(tag: str) -> tuple[str, str | None]:
@@ -47,7 +51,7 @@ def spans(tags: Sequence[str], scheme: Scheme) -> list[tuple[str, int, int]]:
 
 
 def encode(spans_: Sequence[tuple[str, int, int]], length: int, scheme: Scheme) -> list[str]:
-    """Write token spans as tags in ``scheme`` (IOB1 uses B- only between adjacent same-type spans)."""
+    """Write token spans as tags in ``scheme`` (IOB1: B- only between touching same-type spans)."""
     tags = ["O"] * length
     previous_end, previous_label = -1, None
     for label, start, end in spans_:
@@ -77,17 +81,18 @@ def validate(tags: Sequence[str], scheme: Scheme) -> None:
     for i, tag in enumerate(tags):
         prefix, _ = split_tag(tag)
         if prefix not in allowed_prefixes:
-            raise TagSequenceError(f"tag {tag!r} at token {i + 1} is not allowed in {scheme.value}")
+            message = f"tag {tag!r} at token {i + 1} is not allowed in {scheme.value}"
+            raise TagSequenceError(message, i)
     if scheme is Scheme.IOB1:
         return
     for i, tag in enumerate(tags):
         previous = tags[i - 1] if i else "O"
         if not transition_allowed(previous, tag, scheme):
-            raise TagSequenceError(
-                f"tag {tag!r} at token {i + 1} cannot follow {previous!r} in {scheme.value}"
-            )
+            message = f"tag {tag!r} at token {i + 1} cannot follow {previous!r} in {scheme.value}"
+            raise TagSequenceError(message, i)
     if tags and not transition_allowed(tags[-1], "O", scheme):
-        raise TagSequenceError(f"sequence ends inside a span ({tags[-1]!r}) in {scheme.value}")
+        message = f"sequence ends inside a span ({tags[-1]!r}) in {scheme.value}"
+        raise TagSequenceError(message, len(tags) - 1)
 
 
 def transition_allowed(previous: str, current: str, scheme: Scheme) -> bool:

@@ -17,7 +17,7 @@ and a plausible sentence start follow, never after an abbreviation or initial, a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from tagger.types import Token
 
@@ -142,27 +142,6 @@ _TERM_GROUP = _TOKEN_RE.groupindex["term"]
 _TERM_START = frozenset(".!?\u2026")
 
 
-def _make_token_factory() -> Callable[[str, int, int], Token]:
-    """Return a fast ``Token`` constructor (bypasses the frozen-dataclass ``__init__``)."""
-    if getattr(Token, "__slots__", None) != ("text", "start", "end") or hasattr(
-        Token, "__post_init__"
-    ):
-        return Token  # the type changed shape: fall back to the regular constructor
-    new = object.__new__
-    set_text, set_start, set_end = Token.text.__set__, Token.start.__set__, Token.end.__set__
-
-    def make(text: str, start: int, end: int) -> Token:
-        token = new(Token)
-        set_text(token, text)
-        set_start(token, start)
-        set_end(token, end)
-        return token
-
-    return make
-
-
-_make_token = _make_token_factory()
-
 _CLOSERS = frozenset(['"', "'", "''", "\u201d", "\u2019", ")", "]", "}", "\u00bb"])
 _NON_STARTERS = frozenset(",;:.!?)]}%\u2026")
 # A lone "." or "?" (abbreviations keep their own period) ends a sentence even before a lowercase
@@ -174,7 +153,7 @@ _NO_TERMINAL, _TERMINAL_UPPER, _TERMINAL_ANY = 0, 1, 2
 
 def tokenize_words(text: str) -> list[Token]:
     """Split ``text`` into word tokens with character offsets, without sentence splitting."""
-    return [_make_token(m.group(1), m.start(1), m.end()) for m in _TOKEN_RE.finditer(text)]
+    return [Token(m.group(1), m.start(1), m.end()) for m in _TOKEN_RE.finditer(text)]
 
 
 def _starts_sentence(first: str, after: int) -> bool:
@@ -205,7 +184,7 @@ def tokenize(text: str) -> list[list[Token]]:
                 after_terminal = _NO_TERMINAL
             elif after_terminal and word not in _CLOSERS:
                 after_terminal = _NO_TERMINAL
-        current.append(_make_token(word, start, end))
+        current.append(Token(word, start, end))
         if word[0] in _TERM_START and m.start(_TERM_GROUP) >= 0:
             after_terminal = _TERMINAL_ANY if word in _PLAIN_TERMINALS else _TERMINAL_UPPER
         prev_end = end

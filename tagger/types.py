@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A token and its character span in the original text: ``text[start:end] == token.text``."""
+class Token(NamedTuple):
+    """A token and its character span in the original text: ``text[start:end] == token.text``.
+
+    A NamedTuple rather than a dataclass: tokenisation creates one per word, and this is the
+    cheapest immutable record Python has.
+    """
 
     text: str
     start: int

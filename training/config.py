@@ -1,0 +1,115 @@
+"""The training job's configuration: one pydantic model, every option with a default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tagger.config import ModelConfig
+from tagger.data import CONLL2003_COLUMNS
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be read or does not validate."""
+
+
+class HFSource(BaseModel):
+    """A corpus loaded through Hugging Face ``datasets`` (a hub name, or a local builder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Dataset name, e.g. 'conll2003', or 'json' with data_files.")
+    token_column: str = "tokens"
+    tag_columns: dict[str, str] = Field(default_factory=lambda: {"ner": "ner_tags"})
+    data_files: dict[str, str] | None = Field(
+        None, description="Split -> file, for local builders."
+    )
+    splits: dict[str, str] = Field(
+        default_factory=lambda: {"train": "train", "valid": "validation", "test": "test"}
+    )
+
+
+class DataConfig(BaseModel):
+    """Where the splits are and which column is which task."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train: Path | None = Field(None, description="Training file (column format or .conllu).")
+    valid: Path | None = Field(None, description="Validation file: early stopping and selection.")
+    test: Path | None = Field(None, description="Test file, evaluated once with the best model.")
+    columns: list[str] = Field(
+        default_factory=lambda: list(CONLL2003_COLUMNS),
+        description="Column names of a column file; '-' skips a column.",
+    )
+    conllu_tasks: list[str] = Field(default_factory=lambda: ["upos"], description="upos / xpos.")
+    tasks: list[str] | None = Field(None, description="Tasks to learn (default: every column).")
+    hf: HFSource | None = Field(None, description="Load through `datasets` instead of files.")
+    max_train_sentences: int | None = Field(None, description="Cut the training set (for tests).")
+
+
+class OptimConfig(BaseModel):
+    """Optimiser, learning-rate schedule and gradient clipping."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    optimizer: Literal["sgd", "adam", "adamw", "nadam"] = "sgd"
+    lr: float = Field(0.015, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD only.")
+    weight_decay: float = Field(0.0, ge=0)
+    schedule: Literal["inverse", "cosine", "constant"] = Field(
+        "inverse", description="inverse: lr / (1 + decay * epoch) (Ma & Hovy); cosine: to 0."
+    )
+    decay: float = Field(0.05, ge=0, description="Decay rate of the inverse schedule.")
+    clip: float = Field(5.0, gt=0, description="Gradient-norm clipping.")
+    batch_size: int = Field(10, ge=1, description="Sentences per step (per process under DDP).")
+
+
+class TrainConfig(BaseModel):
+    """Everything a training run needs; CLI flags override the common fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("tagger", description="Model name recorded in the model directory.")
+    version: str = "1"
+    seed: int = 1
+    output_dir: Path = Path("runs/default")
+    epochs: int = Field(50, ge=1)
+    patience: int = Field(10, ge=1, description="Stop after this many epochs without improvement.")
+    select_on: str | None = Field(
+        None, description="Task whose validation score selects the model (default: first task)."
+    )
+    threads: int | None = Field(
+        None, ge=1, description="torch intra-op threads (default: torch's)."
+    )
+    task_weights: dict[str, float] = Field(
+        default_factory=dict, description="Loss weight per task."
+    )
+    decoders: dict[str, Literal["crf", "softmax"]] = Field(
+        default_factory=dict, description="Output layer per task (default: crf for every task)."
+    )
+    eval_batch_size: int = 256
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+
+
+def load_config(path: Path) -> TrainConfig:
+    """Read a YAML or JSON config; relative data paths are taken relative to the current dir."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config ({error.strerror})") from None
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {error}"
+        ) from None
+    try:
+        return TrainConfig.model_validate(raw or {})
+    except ValidationError as error:
+        raise ConfigError(f"{path}: invalid config:\n{error}") from None

@@ -1,0 +1,124 @@
+"""Load a run's splits, check their tags, and derive vocabularies and task descriptions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from tagger.config import TaskSpec
+from tagger.data import DataFormatError, Sentence, read_corpus, read_hf
+from tagger.schemes import Scheme, TagSequenceError, convert, detect_scheme, split_tag, validate
+from tagger.vocab import PAD, UNK, Vocabulary, word_key
+from training.config import DataConfig
+
+SPLITS = ("train", "valid", "test")
+
+
+def load_splits(data: DataConfig) -> dict[str, list[Sentence]]:
+    """The configured splits (missing ones left out), from files or Hugging Face."""
+    if data.hf is not None:
+        hf = data.hf
+        extra = {"data_files": hf.data_files} if hf.data_files else {}
+        return {
+            split: read_hf(hf.name, hf_split, hf.token_column, hf.tag_columns, **extra)
+            for split, hf_split in hf.splits.items()
+            if split in SPLITS
+        }
+    splits = {}
+    for split in SPLITS:
+        path = getattr(data, split)
+        if path is not None:
+            splits[split] = read_corpus(path, data.columns, data.conllu_tasks)
+    if "train" not in splits:
+        raise ValueError("the config names no training data (data.train or data.hf)")
+    return splits
+
+
+def is_span_task(sentences: Sequence[Sentence], task: str) -> bool:
+    """A task whose every tag is O or PREFIX-TYPE with a B/I/E/S prefix (NER, chunks)."""
+    try:
+        for sentence in sentences:
+            for tag in sentence.tags[task]:
+                split_tag(tag)
+    except TagSequenceError:
+        return False
+    return True
+
+
+def check_span_tags(sentences: Sequence[Sentence], task: str, source: str) -> Scheme:
+    """Detect a span task's scheme and validate every sentence; errors name file and line."""
+    scheme = detect_scheme([s.tags[task] for s in sentences])
+    for sentence in sentences:
+        try:
+            validate(sentence.tags[task], scheme)
+        except TagSequenceError as error:
+            line = sentence.lines[error.index] if sentence.lines else None
+            raise DataFormatError(source, line, f"{task}: {error}") from None
+    return scheme
+
+
+def build_tasks(splits: dict[str, list[Sentence]], data: DataConfig) -> list[TaskSpec]:
+    """One TaskSpec per task: span tasks learn BIOES labels and answer in the file's scheme."""
+    train = splits["train"]
+    available = list(train[0].tags) if train else []
+    tasks = data.tasks or available
+    missing = [t for t in tasks if t not in available]
+    if missing:
+        raise ValueError(f"task(s) {missing} not in the data; it has {available}")
+    specs = []
+    for task in tasks:
+        if is_span_task(train, task):
+            scheme = check_span_tags(train, task, str(data.train or "train"))
+            types = sorted({tag[2:] for s in train for tag in s.tags[task] if tag != "O"})
+            labels = ["O"] + [f"{prefix}-{kind}" for kind in types for prefix in "BIES"]
+            specs.append(
+                TaskSpec(name=task, labels=labels, scheme=Scheme.BIOES, output_scheme=scheme)
+            )
+        else:
+            labels = sorted({tag for s in train for tag in s.tags[task]})
+            specs.append(TaskSpec(name=task, labels=labels))
+    return specs
+
+
+def check_known_labels(sentences: Sequence[Sentence], spec: TaskSpec, source: str) -> None:
+    """Raise a DataFormatError at the first gold tag the model cannot produce."""
+    known = set(spec.labels)
+    for sentence in sentences:
+        tags = sentence.tags.get(spec.name)
+        if tags is None:
+            raise DataFormatError(source, None, f"no '{spec.name}' column in this data")
+        internal = convert(tags, spec.output_scheme, Scheme.BIOES) if spec.is_span else tags
+        for i, tag in enumerate(internal):
+            if tag not in known:
+                line = sentence.lines[i] if sentence.lines else None
+                raise DataFormatError(source, line, f"unknown {spec.name} tag {tags[i]!r}")
+
+
+def build_vocabularies(train: Sequence[Sentence]) -> tuple[Vocabulary, Vocabulary]:
+    """Word vocabulary (lowercased, digits folded) and character vocabulary of the train split."""
+    words = Counter(word_key(token) for s in train for token in s.tokens)
+    chars = Counter(c for s in train for token in s.tokens for c in token)
+    return Vocabulary.from_counts(words), Vocabulary(
+        [c for c, _ in chars.most_common()], (PAD, UNK)
+    )
+
+
+def encode_tags(sentence: Sentence, specs: Sequence[TaskSpec]) -> dict[str, list[int]]:
+    """Gold label ids per task, in each task's internal label set."""
+    encoded = {}
+    for spec in specs:
+        tags = sentence.tags[spec.name]
+        if spec.is_span:
+            tags = convert(tags, spec.output_scheme, Scheme.BIOES)
+        index = {label: i for i, label in enumerate(spec.labels)}
+        encoded[spec.name] = [index[tag] for tag in tags]
+    return encoded
+
+
+def data_fingerprints(data: DataConfig) -> list[dict[str, str]]:
+    """Path and SHA-256 of each training-data file, recorded in the model."""
+    from tagger.modelfile import file_sha256
+
+    files = [getattr(data, split) for split in SPLITS if getattr(data, split) is not None]
+    return [{"path": str(Path(f)), "sha256": file_sha256(f)} for f in files]

@@ -1,0 +1,49 @@
+"""End-of-run report: per-type P/R/F1 as JSON and Markdown, and a learning-curve PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from training.evaluate import format_results
+from training.metrics import headline
+
+
+def write_report(run_dir: Path, history: list[dict[str, Any]], results: dict[str, Any]) -> None:
+    """report.json, report.md and learning_curve.png in the run directory."""
+    (run_dir / "report.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    lines = [
+        f"# Training report\n",
+        f"Selected epoch: {results['epoch']} of {results['epochs_run']}",
+        f"Training time: {results['train_seconds']:.0f} s\n",
+    ]
+    for split in ("valid", "test"):
+        if split in results:
+            lines += [f"## {split}\n", "```", format_results(results[split]), "```\n"]
+    (run_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    plot_learning_curve(run_dir / "learning_curve.png", history)
+
+
+def plot_learning_curve(path: Path, history: list[dict[str, Any]]) -> None:
+    """Training loss and validation scores per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    figure, (loss_axis, score_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axis.plot(epochs, [r["loss"] for r in history], marker="o")
+    loss_axis.set(title="training loss", xlabel="epoch")
+    tasks = list(history[0]["valid"]) if history and history[0]["valid"] else []
+    for task in tasks:
+        score_axis.plot(
+            epochs, [headline(r["valid"][task]) for r in history], marker="o", label=task
+        )
+    score_axis.set(title="validation score (F1 / accuracy, %)", xlabel="epoch")
+    if tasks:
+        score_axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -1,0 +1,277 @@
+"""The training job, top to bottom: data, model, optimiser, epochs, selection, report.
+
+Runs on one process or under ``torchrun`` (DDP, gloo backend): each process takes its share
+of every epoch's batches, gradients are averaged, and process 0 writes all files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import typer
+from tqdm import tqdm
+
+from tagger import Tagger
+from tagger.data import DataFormatError
+from tagger.features import Featurizer
+from training import distributed
+from training.checkpoint import load_checkpoint, save_checkpoint
+from training.config import ConfigError, TrainConfig, load_config
+from training.corpus import (
+    build_tasks,
+    build_vocabularies,
+    check_known_labels,
+    data_fingerprints,
+    encode_tags,
+    load_splits,
+)
+from training.evaluate import evaluate_tagger
+from training.metrics import headline
+from training.report import write_report
+
+Example = tuple[list[str], dict[str, list[int]]]
+
+
+def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
+    """Train, select on validation, evaluate the best model; return the final metrics."""
+    rank, world = distributed.setup()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    run_dir = Path(config.output_dir)
+    model_dir, checkpoint_path = run_dir / "model", run_dir / "checkpoint.safetensors"
+
+    # Data, vocabularies and tasks.
+    splits = load_splits(config.data)
+    if config.data.max_train_sentences:
+        splits["train"] = splits["train"][: config.data.max_train_sentences]
+    specs = [
+        spec.model_copy(update={"decoder": config.decoders.get(spec.name, spec.decoder)})
+        for spec in build_tasks(splits, config.data)
+    ]
+    for split in ("valid", "test"):
+        for spec in specs:
+            check_known_labels(splits.get(split, []), spec, str(getattr(config.data, split)))
+    select_on = config.select_on or specs[0].name
+    words, chars = build_vocabularies(splits["train"])
+    meta = {
+        "name": config.name,
+        "version": config.version,
+        "columns": config.data.columns,
+        "training_data": data_fingerprints(config.data) if config.data.hf is None else [],
+        "training_config": config.model_dump(mode="json"),
+    }
+    tagger = Tagger.create(config.model, specs, words, chars, meta)
+    network = tagger.network
+    init_unknown_words(network, tagger.featurizer)
+    examples: list[Example] = [(s.tokens, encode_tags(s, specs)) for s in splits["train"]]
+
+    optimizer = make_optimizer(network, config)
+    state: dict[str, Any] = {"epoch": 0, "best": -math.inf, "best_epoch": 0, "history": []}
+    if resume and checkpoint_path.exists():
+        state = load_checkpoint(checkpoint_path, network, optimizer)
+    model = distributed.wrap(network, world)
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(config.model_dump(mode="json"), indent=2))
+        rewrite_metrics_log(run_dir / "metrics.jsonl", state["history"])
+
+    for epoch in range(state["epoch"], config.epochs):
+        if epoch - state["best_epoch"] >= config.patience and state["history"]:
+            break
+        set_learning_rate(optimizer, config, epoch)
+        batches = make_batches(examples, config.optim.batch_size, config.seed + epoch)
+        batches = batches[: len(batches) - len(batches) % world]  # equal share per process
+        stats = train_epoch(
+            model, network, tagger.featurizer, optimizer, batches[rank::world], config, epoch, rank
+        )
+        valid = (
+            evaluate_tagger(tagger, splits["valid"], batch_size=config.eval_batch_size)
+            if "valid" in splits
+            else {}
+        )
+        score = headline(valid[select_on]) if valid else -stats["loss"]
+        record = {
+            "epoch": epoch + 1,
+            **stats,
+            "lr": optimizer.param_groups[0]["lr"],
+            "valid": valid,
+            "selected_score": score,
+        }
+        state["history"].append(record)
+        if score > state["best"]:
+            state["best"], state["best_epoch"] = score, epoch + 1
+            if rank == 0:
+                tagger.save(model_dir, {"valid": valid, "epoch": epoch + 1})
+        state["epoch"] = epoch + 1
+        if rank == 0:
+            append_jsonl(run_dir / "metrics.jsonl", record)
+            save_checkpoint(checkpoint_path, network, optimizer, state)
+            tqdm.write(
+                f"epoch {epoch + 1}: loss {stats['loss']:.3f} valid {select_on} "
+                f"{score:.2f} (best {state['best']:.2f} @ {state['best_epoch']})"
+            )
+        distributed.barrier(world)
+
+    results = finish(run_dir, model_dir, splits, state, config, rank)
+    distributed.record_parameters(run_dir, network, rank)
+    distributed.teardown(world)
+    return results
+
+
+def init_unknown_words(network: torch.nn.Module, featurizer: Featurizer) -> None:
+    """Words without a GloVe vector start from small random vectors; the rest from GloVe alone."""
+    weight = network.embedder.words.weight  # [V, D]
+    with torch.no_grad():
+        for index, key in enumerate(featurizer.words.itos[2:], start=2):
+            if key not in featurizer.glove_index:
+                weight[index].normal_(0.0, 0.3)
+
+
+def make_optimizer(network: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """The configured optimiser over the trainable parameters."""
+    optim = config.optim
+    params = [p for p in network.parameters() if p.requires_grad]
+    if optim.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=optim.lr, momentum=optim.momentum, weight_decay=optim.weight_decay
+        )
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "nadam": torch.optim.NAdam}
+    return cls[optim.optimizer](params, lr=optim.lr, weight_decay=optim.weight_decay)
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epoch: int) -> None:
+    """Learning rate of an epoch under the configured schedule."""
+    optim = config.optim
+    if optim.schedule == "inverse":
+        lr = optim.lr / (1 + optim.decay * epoch)
+    elif optim.schedule == "cosine":
+        lr = optim.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
+    else:
+        lr = optim.lr
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def make_batches(examples: list[Example], batch_size: int, seed: int) -> list[list[Example]]:
+    """Shuffle, group similar lengths (less padding), then shuffle the batches; seeded."""
+    rng = random.Random(seed)
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: len(examples[i][0]))
+        batches += [
+            [examples[i] for i in chunk[j : j + batch_size]]
+            for j in range(0, len(chunk), batch_size)
+        ]
+    rng.shuffle(batches)
+    return batches
+
+
+def train_epoch(
+    model: torch.nn.Module,
+    network: torch.nn.Module,
+    featurizer: Featurizer,
+    optimizer: torch.optim.Optimizer,
+    batches: list[list[Example]],
+    config: TrainConfig,
+    epoch: int,
+    rank: int,
+) -> dict[str, float]:
+    """One pass over this process' batches; returns mean loss and words per second."""
+    model.train()
+    total_loss, total_words, started = 0.0, 0, time.perf_counter()
+    bar = tqdm(batches, desc=f"epoch {epoch + 1}", unit="batch", disable=rank != 0, leave=False)
+    for batch in bar:
+        features = featurizer.batch([tokens for tokens, _ in batch])
+        gold = {
+            task: pad_tags([tags[task] for _, tags in batch], features.mask.size(1))
+            for task in batch[0][1]
+        }
+        loss = model(features, gold, config.task_weights)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(network.parameters(), config.optim.clip)
+        optimizer.step()
+        total_loss += loss.item()
+        total_words += int(features.mask.sum())
+        speed = total_words / (time.perf_counter() - started)
+        bar.set_postfix(loss=f"{total_loss / (bar.n + 1):.3f}", words_s=f"{speed:,.0f}")
+    model.eval()
+    seconds = time.perf_counter() - started
+    return {
+        "loss": total_loss / max(len(batches), 1),
+        "seconds": seconds,
+        "words_per_second": total_words / max(seconds, 1e-9),
+    }
+
+
+def pad_tags(rows: list[list[int]], length: int) -> torch.Tensor:
+    """Label ids padded with 0 to ``length``: [B, T]."""
+    out = torch.zeros(len(rows), length, dtype=torch.long)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row)
+    return out
+
+
+def finish(
+    run_dir: Path,
+    model_dir: Path,
+    splits: dict,
+    state: dict[str, Any],
+    config: TrainConfig,
+    rank: int,
+) -> dict[str, Any]:
+    """Evaluate the selected model on validation and test; write its metrics and the report."""
+    if rank != 0:
+        return {}
+    best = Tagger.load(model_dir)
+    results: dict[str, Any] = {"epoch": state["best_epoch"], "epochs_run": state["epoch"]}
+    for split in ("valid", "test"):
+        if split in splits:
+            results[split] = evaluate_tagger(best, splits[split], batch_size=config.eval_batch_size)
+    results["train_seconds"] = sum(r["seconds"] for r in state["history"])
+    best.save(model_dir, results)
+    write_report(run_dir, state["history"], results)
+    return results
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Add one JSON line to the metrics log."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def rewrite_metrics_log(path: Path, history: list[dict[str, Any]]) -> None:
+    """Make the log match the checkpoint (a resumed run drops epochs after it)."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in history), encoding="utf-8")
+
+
+def train_from_cli(
+    config_path: Path,
+    output_dir: Path | None,
+    seed: int | None,
+    epochs: int | None,
+    threads: int | None,
+    resume: bool,
+) -> None:
+    """The ``tagger train`` body: config + overrides, clear one-line errors."""
+    try:
+        config = load_config(config_path)
+        overrides = {"output_dir": output_dir, "seed": seed, "epochs": epochs, "threads": threads}
+        config = config.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+        results = train(config, resume=resume)
+    except (ConfigError, DataFormatError, ValueError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    if results:
+        typer.echo(json.dumps({k: v for k, v in results.items() if k != "valid"}, indent=2))
