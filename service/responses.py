@@ -9,15 +9,13 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger("service.errors")
 
 
-class OrjsonResponse(Response):
+class OrjsonResponse(JSONResponse):
     """JSON rendered by orjson: several times faster than the stdlib for tagged documents."""
-
-    media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
@@ -40,6 +38,14 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     """HTTP errors as ``{"detail": ...}`` JSON, keeping their headers (e.g. WWW-Authenticate)."""
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # FastAPI's "error parsing the body" (bad UTF-8, nesting too deep): invalid JSON, 422.
+        problem = {
+            "loc": ["body"],
+            "msg": f"invalid JSON body: {exc.__cause__}",
+            "type": "json_invalid",
+        }
+        return OrjsonResponse({"detail": [_printable(problem)]}, status_code=422)
     return OrjsonResponse(
         {"detail": _printable(exc.detail)}, status_code=exc.status_code, headers=exc.headers
     )
