@@ -79,7 +79,10 @@ def validate(tags: Sequence[str], scheme: Scheme) -> None:
     """Raise ``TagSequenceError`` when ``tags`` is not a well-formed sequence in ``scheme``."""
     allowed_prefixes = {"O", "B", "I"} if scheme is not Scheme.BIOES else {"O", "B", "I", "E", "S"}
     for i, tag in enumerate(tags):
-        prefix, _ = split_tag(tag)
+        try:
+            prefix, _ = split_tag(tag)
+        except TagSequenceError as error:
+            raise TagSequenceError(f"{error} at token {i + 1}", i) from None
         if prefix not in allowed_prefixes:
             message = f"tag {tag!r} at token {i + 1} is not allowed in {scheme.value}"
             raise TagSequenceError(message, i)
