@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tagger.config import ModelConfig
 from tagger.data import CONLL2003_COLUMNS
+from tagger.schemes import Scheme
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,10 @@ class DataConfig(BaseModel):
     )
     conllu_tasks: list[str] = Field(default_factory=lambda: ["upos"], description="upos / xpos.")
     tasks: list[str] | None = Field(None, description="Tasks to learn (default: every column).")
+    schemes: dict[str, Scheme] = Field(
+        default_factory=dict,
+        description="Tag scheme per span task (iob1/iob2/bioes); default: detected from the data.",
+    )
     hf: HFSource | None = Field(None, description="Load through `datasets` instead of files.")
     max_train_sentences: int | None = Field(None, description="Cut the training set (for tests).")
 

@@ -46,9 +46,11 @@ def is_span_task(sentences: Sequence[Sentence], task: str) -> bool:
     return True
 
 
-def check_span_tags(sentences: Sequence[Sentence], task: str, source: str) -> Scheme:
-    """Detect a span task's scheme and validate every sentence; errors name file and line."""
-    scheme = detect_scheme([s.tags[task] for s in sentences])
+def check_span_tags(
+    sentences: Sequence[Sentence], task: str, source: str, scheme: Scheme | None = None
+) -> Scheme:
+    """Validate every sentence in the given (or detected) scheme; errors name file and line."""
+    scheme = scheme or detect_scheme([s.tags[task] for s in sentences])
     for sentence in sentences:
         try:
             validate(sentence.tags[task], scheme)
@@ -69,7 +71,7 @@ def build_tasks(splits: dict[str, list[Sentence]], data: DataConfig) -> list[Tas
     specs = []
     for task in tasks:
         if is_span_task(train, task):
-            scheme = check_span_tags(train, task, str(data.train or "train"))
+            scheme = check_span_tags(train, task, str(data.train), data.schemes.get(task))
             types = sorted({tag[2:] for s in train for tag in s.tags[task] if tag != "O"})
             labels = ["O"] + [f"{prefix}-{kind}" for kind in types for prefix in "BIES"]
             specs.append(

@@ -14,7 +14,7 @@ def write_report(run_dir: Path, history: list[dict[str, Any]], results: dict[str
     """report.json, report.md and learning_curve.png in the run directory."""
     (run_dir / "report.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     lines = [
-        f"# Training report\n",
+        "# Training report\n",
         f"Selected epoch: {results['epoch']} of {results['epochs_run']}",
         f"Training time: {results['train_seconds']:.0f} s\n",
     ]
