@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from service.settings import Settings
 
@@ -34,6 +36,20 @@ def _check_models(paths: Sequence[Path]) -> None:
     if missing:
         print(f"error: model directory not found: {', '.join(missing)}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging config, plus the service's own loggers on the same handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for name in ("service", "tagger"):
+        config["loggers"][name] = {
+            "handlers": ["default"],
+            "level": level.upper() if level != "trace" else "DEBUG",
+            "propagate": False,
+        }
+    return config
 
 
 def serve_from_cli(
@@ -79,10 +95,14 @@ def serve_from_cli(
             port=settings.port,
             workers=settings.workers,
             log_level=settings.log_level,
+            log_config=log_config(settings.log_level),
             access_log=settings.access_log,
             timeout_graceful_shutdown=settings.graceful_timeout_s,
             lifespan="on",
         )
     finally:
+        # Python resets its handlers to the default action while the interpreter exits: a late
+        # second SIGTERM would then kill the process (exit 143) instead of letting it end with 0.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
