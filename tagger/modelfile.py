@@ -104,7 +104,11 @@ def load_model_dir(path: str | Path) -> dict[str, Any]:
     config = read_json(path / CONFIG)
     vocab = read_json(path / VOCAB)
     metrics = read_json(path / METRICS) if (path / METRICS).exists() else {}
-    if not isinstance(config, dict) or config.get("format_version") != FORMAT_VERSION:
+    if not isinstance(config, dict):
+        raise ModelFileError(
+            f"{path / CONFIG}: expected a JSON object, got {type(config).__name__}"
+        )
+    if config.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(
             f"{path / CONFIG}: unsupported model format {config.get('format_version')!r}"
         )
