@@ -108,11 +108,45 @@ class CRF(nn.Module):
     def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
         """p(tag_t = k | emissions) by forward-backward, [B, T, K] (zeros where masked)."""
         self._check(emissions, mask)
+        probs = self._scaled_marginals(emissions, mask)
+        return probs if probs is not None else self._log_space_marginals(emissions, mask)
+
+    def _log_space_marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """Forward-backward in log space: exact for any scores, but slow (log-sum-exp per step)."""
         alphas = torch.stack(self._forward_alphas(emissions, mask), dim=1)  # [B, T, K]
         betas = torch.stack(self._backward_betas(emissions, mask), dim=1)  # [B, T, K]
         log_z = torch.logsumexp(alphas[:, -1] + self.scores()[2], dim=1)  # [B]
         probs = torch.exp(alphas + betas - log_z[:, None, None])  # [B, T, K]
         return probs * mask.unsqueeze(2)  # [B, T, K]
+
+    def _scaled_marginals(self, emissions: Tensor, mask: Tensor) -> Tensor | None:
+        """Forward-backward in probability space, rescaled every step (a matrix product per step).
+
+        Constant factors per step cancel in the normalised marginals, so scores are shifted by
+        their maxima before exp. Float64 keeps underflow out of reach for realistic scores;
+        None (caller falls back to log space) if a step still under- or overflowed.
+        """
+        transitions, start, end = (x.double() for x in self.scores())
+        moves = torch.exp(transitions - transitions.max())  # [K, K]
+        first = torch.exp(start - start.max())  # [K]
+        last = torch.exp(end - end.max())  # [K]
+        steps = emissions.transpose(0, 1).double()  # [T, B, K]
+        steps = torch.exp(steps - steps.amax(dim=2, keepdim=True))  # [T, B, K] in (0, 1]
+        valid = mask.transpose(0, 1).unsqueeze(2)  # [T, B, 1]
+        alphas = [_normalise(first * steps[0])]  # [B, K]
+        for t in range(1, steps.size(0)):
+            nxt = _normalise((alphas[-1] @ moves) * steps[t])  # [B, K]
+            alphas.append(torch.where(valid[t], nxt, alphas[-1]))
+        last_b = last.expand_as(steps[0])  # [B, K]
+        betas = [last_b]
+        for t in range(steps.size(0) - 2, -1, -1):
+            nxt = _normalise((steps[t + 1] * betas[-1]) @ moves.T)  # [B, K]
+            betas.append(torch.where(valid[t + 1], nxt, last_b))
+        probs = torch.stack(alphas, 1) * torch.stack(betas[::-1], 1)  # [B, T, K]
+        probs = probs / probs.sum(2, keepdim=True)  # [B, T, K]
+        if not bool(torch.isfinite(probs).all()):
+            return None
+        return (probs * mask.unsqueeze(2)).to(emissions.dtype)  # [B, T, K]
 
     def viterbi(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Best tag sequence [B, T] (padding repeats the last tag) and its score [B]."""
@@ -133,3 +167,8 @@ class CRF(nn.Module):
         for arg in reversed(pointers):
             path.append(arg.gather(1, path[-1].unsqueeze(1)).squeeze(1))  # [B]
         return torch.stack(path[::-1], dim=1), best_score  # [B, T], [B]
+
+
+def _normalise(x: Tensor) -> Tensor:
+    """Rows of [B, K] divided by their sums."""
+    return x / x.sum(1, keepdim=True)

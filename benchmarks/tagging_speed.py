@@ -1,0 +1,119 @@
+"""Tagging speed of the library at one thread on the CoNLL-2003 test sentences.
+
+Prints words/s for batched pre-tokenised input (Viterbi included; with and without the
+forward-backward confidences), latency for one 20-word sentence, and end-to-end words/s of
+`tagger tag` on raw text (tokenisation, tagging and JSONL output), one document a line.
+
+    python benchmarks/tagging_speed.py [--model DIR] [--data ../shared/data/conll2003/test.txt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from tagger import Tagger
+from tagger.data import read_columns
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared/data/conll2003/test.txt"
+
+
+def detokenize(tokens: list[str]) -> str:
+    """Join tokens into plausible raw text (no space before closing punctuation)."""
+    out = ""
+    for token in tokens:
+        glue = not out or token in {",", ".", "!", "?", ";", ":", ")", "'s", "n't", "%"}
+        out += token if glue or out.endswith("(") else " " + token
+    return out
+
+
+def batched_speed(tagger: Tagger, sentences: list[list[str]], batch: int, scores: bool) -> float:
+    """Best-of-3 words/s of ``predict`` over all sentences."""
+    words = sum(len(s) for s in sentences)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        tagger.predict(sentences, batch_size=batch, with_scores=scores)
+        times.append(time.perf_counter() - start)
+    return words / min(times)
+
+
+def single_latency_ms(tagger: Tagger, sentences: list[list[str]]) -> float:
+    """Median milliseconds to tag one ~20-word sentence (with confidences)."""
+    chosen = [s for s in sentences if 18 <= len(s) <= 22][:200]
+    times = []
+    for sentence in chosen:
+        start = time.perf_counter()
+        tagger.predict([sentence])
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def end_to_end_speed(model: Path | None, sentences: list[list[str]]) -> float:
+    """words/s of `tagger tag FILE` on raw text, timed around the whole command."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, output = Path(tmp) / "input.txt", Path(tmp) / "out.jsonl"
+        source.write_text("\n".join(detokenize(s) for s in sentences) + "\n", encoding="utf-8")
+        command = [sys.executable, "-m", "training.cli", "tag", str(source), "-o", str(output)]
+        command += ["--model", str(model)] if model else []
+        # Model loading is excluded by timing a tiny warm-up run and subtracting it.
+        tiny = Path(tmp) / "tiny.txt"
+        tiny.write_text("Warm up .\n", encoding="utf-8")
+        env = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+        base = _timed([*command[:4], str(tiny), *command[5:]], env)
+        total = _timed(command, env)
+        words = sum(len(s) for s in sentences)
+        return words / max(total - base, 1e-9)
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    import os
+
+    start = time.perf_counter()
+    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, **env},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    tagger = Tagger.load(args.model)
+    sentences = [s.tokens for s in read_columns(args.data)]
+    tagger.predict(sentences[:200])  # warm-up
+    results = {
+        "sentences": len(sentences),
+        "words": sum(len(s) for s in sentences),
+        "batched_words_per_s": {
+            f"batch{b}{'' if scores else '_viterbi_only'}": round(batched_speed(tagger, sentences, b, scores))
+            for b in (64, 256) for scores in (False, True)
+        },
+        "one_sentence_20_words_ms": round(single_latency_ms(tagger, sentences), 2),
+        "end_to_end_tag_cli_words_per_s": round(end_to_end_speed(args.model, sentences)),
+    }
+    if args.json:
+        print(json.dumps(results))
+        return
+    for key, value in results.items():
+        if isinstance(value, dict):
+            for name, speed in value.items():
+                print(f"{key}[{name}]: {speed:,}")
+        else:
+            print(f"{key}: {value:,}")
+
+
+if __name__ == "__main__":
+    main()
