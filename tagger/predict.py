@@ -99,7 +99,10 @@ class Tagger:
             Vocabulary(parts["words"], specials=()),
             Vocabulary(parts["chars"], specials=()),
         )
-        network = SequenceTagger(config, parts["tasks"], len(words), len(chars), glove)
+        try:
+            network = SequenceTagger(config, parts["tasks"], len(words), len(chars), glove)
+        except ValueError as error:  # e.g. a task without labels, or labels not in its scheme
+            raise ModelFileError(f"{path}: invalid model description ({error})") from None
         try:
             network.load_state_dict(parts["state"], strict=True)
         except RuntimeError as error:
