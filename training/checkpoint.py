@@ -19,10 +19,17 @@ STATE_KEY = "state_json"
 
 
 def save_checkpoint(
-    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any]
+    path: Path,
+    modules: dict[str, torch.nn.Module],
+    optimizer: torch.optim.Optimizer,
+    state: dict[str, Any],
 ) -> None:
-    """Atomically write model and optimiser tensors, RNG states and the JSON ``state``."""
-    tensors = {f"model/{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    """Atomically write modules' and optimiser tensors, RNG states and the JSON ``state``."""
+    tensors = {
+        f"{prefix}/{k}": v.detach().contiguous()
+        for prefix, module in modules.items()
+        for k, v in module.state_dict().items()
+    }
     optim = optimizer.state_dict()
     for index, slots in optim["state"].items():
         for key, value in slots.items():
@@ -36,15 +43,19 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer
+    path: Path, modules: dict[str, torch.nn.Module], optimizer: torch.optim.Optimizer
 ) -> dict[str, Any]:
-    """Restore model, optimiser and RNG states in place; return the JSON state."""
+    """Restore modules, optimiser and RNG states in place; return the JSON state."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as handle:
         meta = json.loads(handle.metadata()[STATE_KEY])
     tensors = load_file(path)
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model/")})
+    for prefix, module in modules.items():
+        start = len(prefix) + 1
+        module.load_state_dict(
+            {k[start:]: v for k, v in tensors.items() if k[:start] == f"{prefix}/"}
+        )
     slots: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         if key.startswith("optim/"):

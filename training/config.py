@@ -96,6 +96,12 @@ class TrainConfig(BaseModel):
     decoders: dict[str, Literal["crf", "softmax"]] = Field(
         default_factory=dict, description="Output layer per task (default: crf for every task)."
     )
+    ema_decay: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="Evaluate and ship an exponential moving average of the weights (e.g. 0.999).",
+    )
     eval_batch_size: int = 256
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)

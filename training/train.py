@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 import typer
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tagger import Tagger
@@ -74,9 +75,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     examples: list[Example] = [(s.tokens, encode_tags(s, specs)) for s in splits["train"]]
 
     optimizer = make_optimizer(network, config)
+    ema, selected = averaged(tagger, config.ema_decay)
+    modules = {"model": network, **({"ema": ema} if ema is not None else {})}
     state: dict[str, Any] = {"epoch": 0, "best": -math.inf, "best_epoch": 0, "history": []}
     if resume and checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path, network, optimizer)
+        state = load_checkpoint(checkpoint_path, modules, optimizer)
     model = distributed.wrap(network, world)
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -90,10 +93,18 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         batches = make_batches(examples, config.optim.batch_size, config.seed + epoch)
         batches = batches[: len(batches) - len(batches) % world]  # equal share per process
         stats = train_epoch(
-            model, network, tagger.featurizer, optimizer, batches[rank::world], config, epoch, rank
+            model,
+            network,
+            ema,
+            tagger.featurizer,
+            optimizer,
+            batches[rank::world],
+            config,
+            epoch,
+            rank,
         )
         valid = (
-            evaluate_tagger(tagger, splits["valid"], batch_size=config.eval_batch_size)
+            evaluate_tagger(selected, splits["valid"], batch_size=config.eval_batch_size)
             if "valid" in splits
             else {}
         )
@@ -109,11 +120,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         if score > state["best"]:
             state["best"], state["best_epoch"] = score, epoch + 1
             if rank == 0:
-                tagger.save(model_dir, {"valid": valid, "epoch": epoch + 1})
+                selected.save(model_dir, {"valid": valid, "epoch": epoch + 1})
         state["epoch"] = epoch + 1
         if rank == 0:
             append_jsonl(run_dir / "metrics.jsonl", record)
-            save_checkpoint(checkpoint_path, network, optimizer, state)
+            save_checkpoint(checkpoint_path, modules, optimizer, state)
             tqdm.write(
                 f"epoch {epoch + 1}: loss {stats['loss']:.3f} valid {select_on} "
                 f"{score:.2f} (best {state['best']:.2f} @ {state['best_epoch']})"
@@ -124,6 +135,18 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     distributed.record_parameters(run_dir, network, rank)
     distributed.teardown(world)
     return results
+
+
+def averaged(tagger: Tagger, decay: float | None) -> tuple[AveragedModel | None, Tagger]:
+    """An exponential moving average of the weights and the tagger that is evaluated and shipped.
+
+    Averaging the last few thousand steps' weights smooths out SGD noise (Polyak averaging);
+    buffers (GloVe table, CRF constraints) are constants and are copied, not averaged.
+    """
+    if decay is None:
+        return None, tagger
+    ema = AveragedModel(tagger.network, multi_avg_fn=get_ema_multi_avg_fn(decay))
+    return ema, Tagger(ema.module, tagger.words, tagger.chars, tagger.meta)
 
 
 def init_unknown_words(network: torch.nn.Module, featurizer: Featurizer) -> None:
@@ -180,6 +203,7 @@ def make_batches(examples: list[Example], batch_size: int, seed: int) -> list[li
 def train_epoch(
     model: torch.nn.Module,
     network: torch.nn.Module,
+    ema: AveragedModel | None,
     featurizer: Featurizer,
     optimizer: torch.optim.Optimizer,
     batches: list[list[Example]],
@@ -202,6 +226,8 @@ def train_epoch(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), config.optim.clip)
         optimizer.step()
+        if ema is not None:
+            ema.update_parameters(network)
         total_loss += loss.item()
         total_words += int(features.mask.sum())
         speed = total_words / (time.perf_counter() - started)

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from tagger import Tagger
@@ -176,3 +178,22 @@ def test_evaluate_reports_unknown_tag_with_file_and_line(corpus, tmp_path):
     result = CliRunner().invoke(app, ["evaluate", str(gold), "--model", str(run / "model")])
     assert result.exit_code == 1
     assert f"{gold}:2: unknown ner tag 'B-FOOD'" in result.output
+
+
+def test_weight_averaging_is_shipped_and_resumes_exactly(corpus, tmp_path):
+    reference = tmp_path / "reference"
+    train(TrainConfig.model_validate(tiny_config(corpus, reference, epochs=3, ema_decay=0.9)))
+    checkpoint = load_file(reference / "checkpoint.safetensors")
+    shipped = Tagger.load(reference / "model").network.state_dict()
+    name = "heads.ner.weight"
+    assert torch.equal(shipped[name], checkpoint[f"ema/module.{name}"])
+    assert not torch.equal(shipped[name], checkpoint[f"model/{name}"])
+
+    partial = tmp_path / "partial"
+    train(TrainConfig.model_validate(tiny_config(corpus, partial, epochs=1, ema_decay=0.9)))
+    resumed = TrainConfig.model_validate(tiny_config(corpus, partial, epochs=3, ema_decay=0.9))
+    train(resumed, resume=True)
+    assert digest(partial) == digest(reference)
+    assert (partial / "model" / "model.safetensors").read_bytes() == (
+        reference / "model" / "model.safetensors"
+    ).read_bytes()
