@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 FORBIDDEN = -10000.0
+_TINY = 1e-200  # float64 sums below this may have lost terms to underflow (below ~1e-308)
 
 
 class CRF(nn.Module):
@@ -142,8 +143,7 @@ class CRF(nn.Module):
         for t in range(steps.size(0) - 2, -1, -1):
             nxt = _normalise((steps[t + 1] * betas[-1]) @ moves.T)  # [B, K]
             betas.append(torch.where(valid[t + 1], nxt, last_b))
-        probs = torch.stack(alphas, 1) * torch.stack(betas[::-1], 1)  # [B, T, K]
-        probs = probs / probs.sum(2, keepdim=True)  # [B, T, K]
+        probs = _normalise(torch.stack(alphas, 1) * torch.stack(betas[::-1], 1), dim=2)  # [B, T, K]
         if not bool(torch.isfinite(probs).all()):
             return None
         return (probs * mask.unsqueeze(2)).to(emissions.dtype)  # [B, T, K]
@@ -169,6 +169,8 @@ class CRF(nn.Module):
         return torch.stack(path[::-1], dim=1), best_score  # [B, T], [B]
 
 
-def _normalise(x: Tensor) -> Tensor:
-    """Rows of [B, K] divided by their sums."""
-    return x / x.sum(1, keepdim=True)
+def _normalise(x: Tensor, dim: int = 1) -> Tensor:
+    """``x`` divided by its sums along ``dim``; NaN where a sum is so small that some entries
+    may have underflowed or lost precision as subnormals (the caller then uses log space)."""
+    total = x.sum(dim, keepdim=True)
+    return x / total.masked_fill(total < _TINY, torch.nan)
