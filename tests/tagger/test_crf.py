@@ -138,6 +138,57 @@ def test_marginals_sum_to_one_on_valid_steps_and_zero_on_padding(seed: int) -> N
     assert bool((marginals >= 0).all()) and bool((marginals <= 1 + 1e-6).all())
 
 
+@pytest.mark.parametrize("scale", [1.0, 10.0, 60.0])
+@pytest.mark.parametrize("constrained", [False, True])
+def test_marginals_are_the_gradient_of_log_partition(scale: float, constrained: bool) -> None:
+    """An oracle for long sequences: d log Z / d emission[b, t, k] = p(tag_t = k) (in float64,
+    as float32 gradients are off by 1e-3 at the larger scales)."""
+    torch.manual_seed(int(scale))
+    crf = (constrained_crf(3)[0] if constrained else CRF(4)).double()
+    with torch.no_grad():
+        crf.transitions.mul_(scale)
+    emissions = (torch.randn(3, 40, 4, dtype=torch.float64) * scale).requires_grad_(True)
+    mask = torch.zeros(3, 40, dtype=torch.bool)
+    for i, length in enumerate([40, 23, 1]):
+        mask[i, :length] = True
+    (gradient,) = torch.autograd.grad(crf.log_partition(emissions, mask).sum(), emissions)
+    marginals = crf.marginals(emissions.detach(), mask)
+    assert bool(torch.isfinite(marginals).all())
+    assert marginals.dtype == torch.float64
+    assert torch.allclose(marginals, gradient, atol=1e-6)
+
+
+@pytest.mark.parametrize("gap", [30.0, 700.0, 740.0, 744.0, 745.0, 1000.0])
+def test_marginals_when_only_unlikely_tags_are_allowed(gap: float) -> None:
+    """At step 1 the emissions favour tag 2, which no path may reach: the allowed tags 0 and 1
+    are ``gap`` below it (the scale where probabilities underflow in float64)."""
+    crf = CRF(3, torch.eye(3, dtype=torch.bool), torch.tensor([True, True, False]))
+    with torch.no_grad():
+        crf.transitions.zero_(), crf.start.zero_(), crf.end.zero_()
+    emissions = torch.zeros(1, 3, 3)
+    emissions[0, 1, :2] = torch.tensor([-gap, -gap - 0.6])
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    share = 1 / (1 + math.exp(-0.6))  # p(tag 0) = e^-gap / (e^-gap + e^(-gap-0.6))
+    expected = torch.tensor([[share, 1 - share, 0.0]] * 3)
+    assert torch.allclose(crf.marginals(emissions, mask)[0], expected, atol=1e-4)
+    assert crf.viterbi(emissions, mask)[0].tolist() == [[0, 0, 0]]
+
+
+def test_ordinary_scores_use_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rescaled forward-backward handles ordinary scores; log space is only a fallback."""
+    crf, emissions, mask = make_case(4, 4, 1)
+    expected = crf.marginals(emissions, mask)
+
+    def fail(*args: object) -> None:
+        raise AssertionError("fell back to log space")
+
+    monkeypatch.setattr(CRF, "_log_space_marginals", fail)
+    assert torch.allclose(
+        crf.marginals(emissions * 20, mask).sum(2)[mask], torch.ones(int(mask.sum()))
+    )
+    assert torch.equal(crf.marginals(emissions, mask), expected)
+
+
 def constrained_crf(seed: int) -> tuple[CRF, Tensor, Tensor, Tensor]:
     """4 tags: 0 may not follow 1, 2 may only follow itself or 3, nothing may start with 3."""
     allowed = torch.ones(4, 4, dtype=torch.bool)
