@@ -75,6 +75,20 @@ def test_predictions_are_not_constant(model: Tagger) -> None:
     assert len(set(labels)) > 1
 
 
+def test_predict_agrees_with_the_network_decoded_one_sentence_at_a_time(model: Tagger) -> None:
+    results = model.predict(SENTENCES)
+    for sentence, result in zip(SENTENCES, results, strict=True):
+        with torch.no_grad():
+            decoded = model.network.decode(model.featurizer.batch([sentence]))
+        best, marginals = decoded["ner"]
+        bioes = [model.task_specs["ner"].labels[k] for k in best[0].tolist()]
+        assert result["ner"].labels == convert(bioes, Scheme.BIOES, Scheme.IOB2)
+        assert marginals is not None
+        assert result["ner"].scores == pytest.approx(marginals[0].tolist(), abs=1e-5)
+        pos = [model.task_specs["pos"].labels[k] for k in decoded["pos"][0][0].tolist()]
+        assert result["pos"].labels == pos
+
+
 def test_scores_are_the_chosen_labels_marginals(model: Tagger) -> None:
     """With several paths possible, a score is below 1; without scores every score is 1."""
     results = model.predict(SENTENCES)
@@ -212,15 +226,17 @@ def test_tag_offsets_point_into_the_text(model: Tagger) -> None:
 
 
 def test_entities_come_from_ner_spans(model: Tagger) -> None:
-    text = "The Apple company likes Paris. Zebra 42 is ÉTÉ!"
+    text = "The Apple company likes Paris. New York New York City, ÉTÉ ÉTÉ!"
     doc = model.tag(text)
     expected = [
-        (label, s.tokens[a].start, s.tokens[b - 1].end)
+        (label, s.tokens[a].start, s.tokens[b - 1].end, s.tags["ner"].scores[a:b])
         for s in doc.sentences
         for label, a, b in spans(s.tags["ner"].labels, Scheme.IOB2)
     ]
-    assert expected, "the spiky model should find some entity here"
-    assert [(e.label, e.start, e.end) for e in doc.entities] == expected
+    assert any(len(x[3]) > 1 for x in expected), "the spiky model should find a long entity"
+    assert [(e.label, e.start, e.end) for e in doc.entities] == [x[:3] for x in expected]
+    means = [sum(x[3]) / len(x[3]) for x in expected]  # an entity's score: its tokens' mean
+    assert [e.score for e in doc.entities] == pytest.approx(means, abs=1e-6)
     assert all(text[e.start : e.end] == e.text and 0 <= e.score <= 1 for e in doc.entities)
 
 
