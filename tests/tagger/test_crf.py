@@ -161,17 +161,21 @@ def test_marginals_are_the_gradient_of_log_partition(scale: float, constrained: 
 @pytest.mark.parametrize("gap", [30.0, 700.0, 740.0, 744.0, 745.0, 1000.0])
 def test_marginals_when_only_unlikely_tags_are_allowed(gap: float) -> None:
     """At step 1 the emissions favour tag 2, which no path may reach: the allowed tags 0 and 1
-    are ``gap`` below it (the scale where probabilities underflow in float64)."""
+    are ``gap`` below it (the scale where probabilities underflow in float64). The second
+    sequence is one step shorter, with random emissions on its padding."""
     crf = CRF(3, torch.eye(3, dtype=torch.bool), torch.tensor([True, True, False]))
     with torch.no_grad():
         crf.transitions.zero_(), crf.start.zero_(), crf.end.zero_()
-    emissions = torch.zeros(1, 3, 3)
-    emissions[0, 1, :2] = torch.tensor([-gap, -gap - 0.6])
-    mask = torch.ones(1, 3, dtype=torch.bool)
+    torch.manual_seed(0)
+    emissions = torch.zeros(2, 4, 3)
+    emissions[:, 1, :2] = torch.tensor([-gap, -gap - 0.6])
+    emissions[1, 3] = torch.randn(3) * 3
+    mask = torch.tensor([[True] * 4, [True, True, True, False]])
     share = 1 / (1 + math.exp(-0.6))  # p(tag 0) = e^-gap / (e^-gap + e^(-gap-0.6))
-    expected = torch.tensor([[share, 1 - share, 0.0]] * 3)
-    assert torch.allclose(crf.marginals(emissions, mask)[0], expected, atol=1e-4)
-    assert crf.viterbi(emissions, mask)[0].tolist() == [[0, 0, 0]]
+    expected = torch.tensor([[share, 1 - share, 0.0]] * 4).expand(2, 4, 3).clone()
+    expected[1, 3] = 0.0
+    assert torch.allclose(crf.marginals(emissions, mask), expected, atol=1e-4)
+    assert crf.viterbi(emissions, mask)[0][:, :3].tolist() == [[0, 0, 0]] * 2
 
 
 def test_ordinary_scores_use_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
