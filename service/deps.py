@@ -127,13 +127,13 @@ def load_tagger(path: Path | None) -> TaggerLike:
     return Tagger.load(path)
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings this app was created with."""
+async def get_settings(request: Request) -> Settings:
+    """The settings this app was created with (async: no thread-pool hop per request)."""
     return request.app.state.settings
 
 
-def get_registry(request: Request) -> ModelRegistry:
-    """The registry of models loaded by this worker."""
+async def get_registry(request: Request) -> ModelRegistry:
+    """The registry of models loaded by this worker (async: no thread-pool hop)."""
     return request.app.state.registry
 
 
@@ -146,7 +146,7 @@ def api_key_dependency(settings: Settings) -> Callable[..., None]:
     )
     keys = [key.encode() for key in settings.api_keys]
 
-    def check_api_key(key: str | None = Security(header)) -> None:
+    async def check_api_key(key: str | None = Security(header)) -> None:
         """Constant-time comparison against every configured key."""
         given = (key or "").encode("utf-8", "surrogatepass")
         if key is None or not any(hmac.compare_digest(given, k) for k in keys):

@@ -42,7 +42,7 @@ When API keys are configured, `/v1/*` needs the key in the configured header (de
 def _make_model(tagger: TaggerLike, settings: Settings, metrics: Metrics) -> LoadedModel:
     """Wrap a tagger with its own dynamic batcher and metrics."""
     name = tagger.name
-    batch_size = settings.max_batch_size
+    batch_size = settings.predict_batch_size
 
     def run(sentences: list, tasks: tuple[str, ...]) -> list:
         return tagger.predict(sentences, tasks=list(tasks), batch_size=batch_size)

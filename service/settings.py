@@ -56,7 +56,13 @@ class Settings(BaseSettings):
     max_documents: int = Field(default=64, ge=1, description="Most documents per request; 422.")
     max_body_bytes: int = Field(default=2_000_000, ge=1, description="Largest body; 413 beyond.")
     max_batch_size: int = Field(
-        default=64, ge=1, description="Most sentences the batcher puts into one model call."
+        default=256,
+        ge=1,
+        description="Most sentences the batcher puts into one model call (a bigger request runs "
+        "alone); the library sorts them by length into chunks of predict_batch_size.",
+    )
+    predict_batch_size: int = Field(
+        default=64, ge=1, description="Sentences per forward pass inside one model call."
     )
     max_wait_ms: float = Field(
         default=2.0,
