@@ -267,9 +267,19 @@ def _join_windows(
     piece_tags: list[dict[str, TaskTags]], owners: list[int], count: int, tasks: list[str]
 ) -> list[dict[str, TaskTags]]:
     """Concatenate the windows' tags back into one result per input sentence."""
-    joined: list[dict[str, TaskTags]] = [{t: TaskTags([], []) for t in tasks} for _ in range(count)]
+    joined: list[dict[str, TaskTags] | None] = [None] * count
     for tags, owner in zip(piece_tags, owners, strict=True):
-        for task, task_tags in tags.items():
-            joined[owner][task].labels.extend(task_tags.labels)
-            joined[owner][task].scores.extend(task_tags.scores)
-    return joined
+        previous = joined[owner]
+        if previous is None:  # the common case: a sentence that fits in one window
+            joined[owner] = tags
+        else:
+            joined[owner] = {
+                task: TaskTags(
+                    previous[task].labels + tags[task].labels,
+                    previous[task].scores + tags[task].scores,
+                )
+                for task in tasks
+            }
+    return [
+        tags if tags is not None else {task: TaskTags([], []) for task in tasks} for tags in joined
+    ]
