@@ -11,7 +11,8 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqtagger-installed
 # Benchmark scripts run by `make bench`, in this order; each one only if it exists.
-BENCH_SCRIPTS ?= benchmarks/bench_inference.py benchmarks/bench_service.py
+BENCH_SCRIPTS ?= benchmarks/tokenizer_agreement.py benchmarks/tagging_speed.py \
+	benchmarks/load_test.py
 
 .DEFAULT_GOAL := help
 .PHONY: help install serve test lint format bench clean distclean
