@@ -58,7 +58,7 @@ class DynamicBatcher:
         run: RunFn,
         *,
         max_batch_size: int = 64,
-        max_wait_ms: float = 2.0,
+        max_wait_ms: float = 0.0,
         name: str = "model",
         observe: ObserveFn | None = None,
     ) -> None:

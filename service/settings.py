@@ -65,10 +65,11 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Sentences per forward pass inside one model call."
     )
     max_wait_ms: float = Field(
-        default=2.0,
+        default=0.0,
         ge=0,
-        description="How long a batch that is filling under load may wait for more requests; "
-        "an idle model runs a lone request at once.",
+        description="How long a batch that is filling under load may wait for more requests "
+        "(an idle model always runs a lone request at once). 0: never wait; batches are what "
+        "queued while the model was busy, which measured best (see benchmarks/load_test.py).",
     )
     torch_threads: int = Field(default=1, ge=1, description="Torch intra-op threads per worker.")
     api_keys: Annotated[list[str], NoDecode] = Field(
