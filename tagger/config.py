@@ -40,6 +40,9 @@ class ModelConfig(BaseModel):
     hidden_size: int = Field(100, ge=1, description="Hidden units per direction.")
     use_glove: bool = Field(True, description="Add frozen GloVe 6B 50d vectors to word vectors.")
     word_dim: int = Field(50, ge=1, description="Word vector size (50 with GloVe 6B 50d).")
+    lowercase_words: bool = Field(
+        False, description="Share one trainable vector between 'Apple' and 'apple'."
+    )
     char_encoder: Literal["cnn", "none"] = "cnn"
     char_dim: int = Field(30, ge=1)
     char_filters: int = Field(50, ge=1)

@@ -32,9 +32,11 @@ class Featurizer:
         chars: Vocabulary,
         glove_index: dict[str, int] | None,
         max_word_length: int,
+        lowercase_words: bool = False,
         cache_size: int = 200_000,
     ) -> None:
         self.words, self.chars, self.max_word_length = words, chars, max_word_length
+        self.lowercase_words = lowercase_words
         self.glove_index = glove_index or {}
         self.glove_missing = len(self.glove_index)
         self.token_ids = lru_cache(maxsize=cache_size)(self._token_ids)
@@ -43,7 +45,8 @@ class Featurizer:
         """(word id, GloVe row, casing id, char ids) of one token."""
         char_ids = tuple(self.chars.id(c) for c in token[: self.max_word_length])
         glove_row = self.glove_index.get(token.lower(), self.glove_missing)
-        return self.words.id(word_key(token)), glove_row, casing(token), char_ids
+        word = self.words.id(word_key(token, self.lowercase_words))
+        return word, glove_row, casing(token), char_ids
 
     def batch(self, sentences: Sequence[Sequence[str]]) -> Batch:
         """Pad a list of non-empty token lists into one ``Batch``."""

@@ -37,7 +37,10 @@ class Tagger:
         self.meta = meta or {}
         self.metrics = metrics or {}
         glove_index = load_glove()[0] if network.config.use_glove else None
-        self.featurizer = Featurizer(words, chars, glove_index, network.config.max_word_length)
+        config = network.config
+        self.featurizer = Featurizer(
+            words, chars, glove_index, config.max_word_length, config.lowercase_words
+        )
         self.task_specs: dict[str, TaskSpec] = dict(network.tasks)
         self._output_labels = {name: _output_labels(spec) for name, spec in self.task_specs.items()}
 

@@ -57,9 +57,9 @@ class LabelSet:
         return len(self.itos)
 
 
-def word_key(token: str) -> str:
-    """Key of a token in the trainable word vocabulary: lowercased, digits folded to 0."""
-    return _DIGITS.sub("0", token.lower())
+def word_key(token: str, lowercase: bool = True) -> str:
+    """Key of a token in the trainable word vocabulary: digits folded to 0, maybe lowercased."""
+    return _DIGITS.sub("0", token.lower() if lowercase else token)
 
 
 def casing(token: str) -> int:

@@ -97,9 +97,11 @@ def check_known_labels(sentences: Sequence[Sentence], spec: TaskSpec, source: st
                 raise DataFormatError(source, line, f"unknown {spec.name} tag {tags[i]!r}")
 
 
-def build_vocabularies(train: Sequence[Sentence]) -> tuple[Vocabulary, Vocabulary]:
-    """Word vocabulary (lowercased, digits folded) and character vocabulary of the train split."""
-    words = Counter(word_key(token) for s in train for token in s.tokens)
+def build_vocabularies(
+    train: Sequence[Sentence], lowercase_words: bool = False
+) -> tuple[Vocabulary, Vocabulary]:
+    """Word vocabulary (digits folded) and character vocabulary of the train split."""
+    words = Counter(word_key(token, lowercase_words) for s in train for token in s.tokens)
     chars = Counter(c for s in train for token in s.tokens for c in token)
     return Vocabulary.from_counts(words), Vocabulary(
         [c for c, _ in chars.most_common()], (PAD, UNK)

@@ -61,7 +61,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         for spec in specs:
             check_known_labels(splits.get(split, []), spec, str(getattr(config.data, split)))
     select_on = config.select_on or specs[0].name
-    words, chars = build_vocabularies(splits["train"])
+    words, chars = build_vocabularies(splits["train"], config.model.lowercase_words)
     meta = {
         "name": config.name,
         "version": config.version,
@@ -154,7 +154,7 @@ def init_unknown_words(network: torch.nn.Module, featurizer: Featurizer) -> None
     weight = network.embedder.words.weight  # [V, D]
     with torch.no_grad():
         for index, key in enumerate(featurizer.words.itos[2:], start=2):
-            if key not in featurizer.glove_index:
+            if key.lower() not in featurizer.glove_index:
                 weight[index].normal_(0.0, 0.3)
 
 

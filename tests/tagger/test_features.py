@@ -22,7 +22,7 @@ FAKE_GLOVE = {"the": 0, "cat": 1, "dog": 2}
 
 @pytest.fixture
 def featurizer() -> Featurizer:
-    return Featurizer(WORDS, CHARS, FAKE_GLOVE, max_word_length=4)
+    return Featurizer(WORDS, CHARS, FAKE_GLOVE, max_word_length=4, lowercase_words=True)
 
 
 def test_token_ids(featurizer: Featurizer) -> None:
@@ -30,6 +30,13 @@ def test_token_ids(featurizer: Featurizer) -> None:
     assert featurizer.token_ids("dog") == (1, 2, casing("dog"), (5, 16, 8))  # GloVe only
     assert featurizer.token_ids("1996") == (4, 3, casing("1996"), (1, 1, 1, 1))  # digits folded
     assert featurizer.token_ids("zzz!")[:2] == (1, 3)  # in neither: <unk>, missing row
+
+
+def test_case_preserving_vocabulary_keeps_cased_words_apart() -> None:
+    cased = Featurizer(Vocabulary(["the", "The"]), CHARS, FAKE_GLOVE, max_word_length=4)
+    assert cased.token_ids("the")[:2] == (2, 0)
+    assert cased.token_ids("The")[:2] == (3, 0)  # own trainable vector, same GloVe row
+    assert cased.token_ids("THE")[:2] == (1, 0)  # unseen casing: <unk>, GloVe still found
 
 
 def test_characters_are_cut_at_max_word_length(featurizer: Featurizer) -> None:
