@@ -79,8 +79,14 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
     import os
 
     start = time.perf_counter()
-    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, **env},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -98,8 +104,11 @@ def main() -> None:
         "sentences": len(sentences),
         "words": sum(len(s) for s in sentences),
         "batched_words_per_s": {
-            f"batch{b}{'' if scores else '_viterbi_only'}": round(batched_speed(tagger, sentences, b, scores))
-            for b in (64, 256) for scores in (False, True)
+            f"batch{b}{'' if scores else '_viterbi_only'}": round(
+                batched_speed(tagger, sentences, b, scores)
+            )
+            for b in (64, 256)
+            for scores in (False, True)
         },
         "one_sentence_20_words_ms": round(single_latency_ms(tagger, sentences), 2),
         "end_to_end_tag_cli_words_per_s": round(end_to_end_speed(args.model, sentences)),

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import torch
 
 GLOVE_NAME = "glove.6B.50d"
 
@@ -29,6 +30,18 @@ def load_glove() -> tuple[dict[str, int], np.ndarray]:
     if len(words) != vectors.shape[0]:
         raise RuntimeError(f"GloVe index has {len(words)} words but {vectors.shape[0]} vectors")
     return {word: row for row, word in enumerate(words)}, vectors
+
+
+@lru_cache(maxsize=1)
+def glove_table() -> torch.Tensor:
+    """The vectors plus a final zero row for "not in GloVe": [400001, 50], shared by all models.
+
+    Models keep it as a frozen buffer, so several loaded models share one copy in memory.
+    """
+    vectors = load_glove()[1]
+    table = torch.zeros(vectors.shape[0] + 1, vectors.shape[1])
+    table[:-1] = torch.from_numpy(np.ascontiguousarray(vectors))
+    return table
 
 
 @lru_cache(maxsize=1)

@@ -54,10 +54,8 @@ class Embedder(nn.Module):
         self.words = nn.Embedding(num_words, config.word_dim, padding_idx=0)
         nn.init.zeros_(self.words.weight)
         # GloVe is frozen and not saved with the model: it is reloaded from its package.
-        rows = glove.size(0) + 1 if glove is not None else 1
-        table = torch.zeros(rows, config.word_dim)  # [rows, word_dim], last row: "not in GloVe"
-        if glove is not None:
-            table[:-1] = glove
+        # Its last row (zeros) stands for "not in GloVe"; without GloVe only that row exists.
+        table = glove if glove is not None else torch.zeros(1, config.word_dim)  # [rows, dim]
         self.register_buffer("glove", table, persistent=False)
         self.chars = (
             CharCNN(num_chars, config.char_dim, config.char_filters, config.char_kernel)

@@ -102,6 +102,9 @@ class TrainConfig(BaseModel):
         lt=1,
         description="Evaluate and ship an exponential moving average of the weights (e.g. 0.999).",
     )
+    int8_inference: bool = Field(
+        False, description="Record that the model should run its RNN in int8 when loaded."
+    )
     eval_batch_size: int = 256
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)

@@ -68,6 +68,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "columns": config.data.columns,
         "training_data": data_fingerprints(config.data) if config.data.hf is None else [],
         "training_config": config.model_dump(mode="json"),
+        "inference": {"int8": config.int8_inference},
     }
     tagger = Tagger.create(config.model, specs, words, chars, meta)
     network = tagger.network
@@ -260,13 +261,13 @@ def finish(
     """Evaluate the selected model on validation and test; write its metrics and the report."""
     if rank != 0:
         return {}
-    best = Tagger.load(model_dir)
+    best = Tagger.load(model_dir)  # as users will load it (int8 if the config asks)
     results: dict[str, Any] = {"epoch": state["best_epoch"], "epochs_run": state["epoch"]}
     for split in ("valid", "test"):
         if split in splits:
             results[split] = evaluate_tagger(best, splits[split], batch_size=config.eval_batch_size)
     results["train_seconds"] = sum(r["seconds"] for r in state["history"])
-    best.save(model_dir, results)
+    Tagger.load(model_dir, int8=False).save(model_dir, results)
     write_report(run_dir, state["history"], results)
     return results
 

@@ -267,3 +267,19 @@ def test_tag_tokens_joins_tokens_with_spaces(model: Tagger) -> None:
     assert all(doc.text[t.start : t.end] == t.text for s in doc.sentences for t in s.tokens)
     expected = model.predict([["I", "like", "Paris"], ["The", "Apple", "!"]])
     assert_same([s.tags for s in doc.sentences], expected)
+
+
+def test_int8_rnn_keeps_predictions_close_and_cannot_be_saved(tmp_path) -> None:
+    model = Tagger.random({"ner": ["O", "B-PER", "I-PER"], "pos": ["NN", "VB"]}, seed=4)
+    model.save(tmp_path / "m")
+    sentences = [["the", "apple", "is", "a", "company"], ["i", "like", "the", "apple", "!"]]
+    plain = Tagger.load(tmp_path / "m").predict(sentences)
+    quantized = Tagger.load(tmp_path / "m", int8=True)
+    assert quantized.int8 and "quantized" in type(quantized.network.rnn).__module__
+    fast = quantized.predict(sentences)
+    for a, b in zip(plain, fast, strict=True):
+        for task in ("ner", "pos"):
+            assert len(a[task].labels) == len(b[task].labels)
+            assert max(abs(x - y) for x, y in zip(a[task].scores, b[task].scores)) < 0.05
+    with pytest.raises(ValueError, match="int8"):
+        quantized.save(tmp_path / "again")
