@@ -280,6 +280,7 @@ def test_int8_rnn_keeps_predictions_close_and_cannot_be_saved(tmp_path) -> None:
     for a, b in zip(plain, fast, strict=True):
         for task in ("ner", "pos"):
             assert len(a[task].labels) == len(b[task].labels)
-            assert max(abs(x - y) for x, y in zip(a[task].scores, b[task].scores)) < 0.05
+            pairs = zip(a[task].scores, b[task].scores, strict=True)
+            assert max(abs(x - y) for x, y in pairs) < 0.05
     with pytest.raises(ValueError, match="int8"):
         quantized.save(tmp_path / "again")
