@@ -14,6 +14,8 @@ from service.deps import ModelRegistry, Plan
 from service.schemas import OutputFormat, TagRequest
 from service.settings import Settings
 from tagger.serialize import document_to_dict
+from tagger.spans import build_document
+from tagger.tokenize import tokenize
 from tagger.types import Document, TaskTags, Token
 
 # Texts this long (characters) are tokenised and serialised off the event loop.
@@ -29,13 +31,6 @@ class _Doc:
     text: str
     sentences: list[list[Token]]
     empty_at: dict[int, int] | None = None  # sentence index -> offset, for empty sentences
-
-
-def _tokenize(text: str) -> list[list[Token]]:
-    """The library's sentence splitter and tokeniser (imported lazily)."""
-    from tagger.tokenize import tokenize
-
-    return tokenize(text)
 
 
 def check_limits(req: TagRequest, settings: Settings) -> list[tuple[str, str]]:
@@ -96,7 +91,7 @@ def _prepare(req: TagRequest, texts: list[tuple[str, str]]) -> list[_Doc]:
     """Tokenise every document once, whatever models will tag it."""
     if req.tokens is not None:
         return [_pretokenized(req.tokens)]
-    return [_Doc(text, _tokenize(text)) for _, text in texts]
+    return [_Doc(text, tokenize(text)) for _, text in texts]
 
 
 async def _predict(plan: Plan, docs: list[_Doc]) -> list[list[dict[str, TaskTags]]]:
@@ -127,8 +122,6 @@ async def _predict(plan: Plan, docs: list[_Doc]) -> list[list[dict[str, TaskTags
 
 def _document(doc: _Doc, tags: list[dict[str, TaskTags]]) -> Document:
     """The library's Document (entities from the ``ner`` task when it ran)."""
-    from tagger.spans import build_document
-
     return build_document(doc.text, list(zip(doc.sentences, tags, strict=True)))
 
 
