@@ -102,6 +102,16 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._paths: frozenset[str] | None = None
+
+    def _known(self, scope: Scope) -> str:
+        """The path of a request answered before routing (401, 413) if it is a route's path."""
+        if self._paths is None:
+            app = scope.get("app")
+            self._paths = (
+                frozenset(app.openapi()["paths"]) if hasattr(app, "openapi") else frozenset()
+            )
+        return scope["path"] if scope["path"] in self._paths else "<unmatched>"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,7 +130,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", None) or "<unmatched>"
+            path = getattr(route, "path", None) or self._known(scope)
             method = scope["method"]
             self.metrics.requests.labels(method, path, str(status_code)).inc()
             self.metrics.latency.labels(method, path).observe(time.perf_counter() - started)

@@ -27,6 +27,12 @@ def test_v1_without_the_right_key_is_401(keyed: TestClient, headers: dict[str, s
         assert r.headers["www-authenticate"] == "ApiKey"
 
 
+def test_rejections_are_counted_under_their_route(keyed: TestClient) -> None:
+    keyed.post("/v1/tag", json={"text": "Hello."})
+    metrics = keyed.get("/metrics").text
+    assert 'tagger_http_requests_total{method="POST",path="/v1/tag",status="401"} 1.0' in metrics
+
+
 def test_v1_with_a_right_key(keyed: TestClient) -> None:
     for key in ("k1", "s3cret"):
         r = keyed.post("/v1/tag", json={"text": "Hello."}, headers={"X-API-Key": key})
