@@ -120,11 +120,11 @@ class ModelRegistry:
             await model.batcher.close()
 
 
-def load_tagger(path: Path | None) -> TaggerLike:
-    """Load one model directory with the library (imported lazily: heavy, and being written)."""
+def load_tagger(path: Path | None, int8: bool | None = None) -> TaggerLike:
+    """Load one model directory with the library (imported lazily: torch is heavy)."""
     from tagger import Tagger
 
-    return Tagger.load(path)
+    return Tagger.load(path) if int8 is None else Tagger.load(path, int8=int8)
 
 
 async def get_settings(request: Request) -> Settings:

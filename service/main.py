@@ -65,7 +65,7 @@ async def _load_models(
     try:
         for path in paths:
             log.info("loading model %s", path)
-            tagger = await asyncio.to_thread(load_tagger, path)
+            tagger = await asyncio.to_thread(load_tagger, path, settings.int8)
             registry.add(_make_model(tagger, settings, metrics))
             log.info("loaded model %s %s: tasks %s", tagger.name, tagger.version, tagger.tasks)
     except Exception as exc:

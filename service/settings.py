@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         "queued while the model was busy, which measured best (see benchmarks/load_test.py).",
     )
     torch_threads: int = Field(default=1, ge=1, description="Torch intra-op threads per worker.")
+    int8: bool | None = Field(
+        default=None,
+        description="Run the recurrent layer with int8 weights (faster on CPU); unset: each "
+        "model's own recorded choice.",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Accepted API keys for /v1/*; empty disables auth."
     )

@@ -63,7 +63,7 @@ def test_missing_model_dir_fails_fast(
 
 
 def test_ready_turns_200_once_slow_models_have_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    def slow_load(path: Path) -> Any:
+    def slow_load(path: Path, int8: bool | None = None) -> Any:
         time.sleep(0.5)
         return conll_random()
 
