@@ -103,14 +103,16 @@ def payloads(sentences: list[list[str]], scenario: str) -> list[tuple[bytes, int
     return out
 
 
-def library_words_per_s(model: Path, sentences: list[list[str]]) -> dict[str, float]:
+def library_words_per_s(
+    model: Path, sentences: list[list[str]], int8: bool | None = None
+) -> dict[str, float]:
     """The library's own speed in this process at 1 thread: predict (batch 64) and tag_many."""
     import torch
 
     from tagger import Tagger
 
     torch.set_num_threads(1)
-    tagger = Tagger.load(model)
+    tagger = Tagger.load(model) if int8 is None else Tagger.load(model, int8=int8)
     words = sum(len(s) for s in sentences)
     tagger.predict(sentences[:256], batch_size=64)  # warm-up
     best = min(_timed(lambda: tagger.predict(sentences, batch_size=64)) for _ in range(3))
@@ -320,6 +322,10 @@ def main() -> None:
     parser.add_argument("--max-wait-ms", type=float, default=None)
     parser.add_argument("--max-batch-size", type=int, default=None)
     parser.add_argument("--url", default=None, help="use a running server instead of starting one")
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="TAGGER_X=V",
+        help="extra setting for the server (repeatable), e.g. TAGGER_INT8=1",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument(
         "--client", choices=["raw", "httpx"], default="raw",
@@ -339,11 +345,13 @@ def main() -> None:
                     f"no model at {model} (train one, pass --model, or --random-model)"
                 )
         print(f"model: {model}; {len(sentences)} sentences, {sum(map(len, sentences))} words")
-        library = library_words_per_s(model, sentences)
+        env: dict[str, str] = dict(item.split("=", 1) for item in args.server_env)
+        int8 = env.get("TAGGER_INT8")
+        int8_flag = None if int8 is None else int8.lower() in {"1", "true", "yes"}
+        library = library_words_per_s(model, sentences, int8_flag)
         print("library, in-process, 1 thread: "
               + ", ".join(f"{k} {v:,.0f} words/s" for k, v in library.items()))  # fmt: skip
 
-        env: dict[str, str] = {}
         if args.max_wait_ms is not None:
             env["TAGGER_MAX_WAIT_MS"] = str(args.max_wait_ms)
         if args.max_batch_size is not None:
