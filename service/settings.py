@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_MODELS = ("conll03-en", "ud-ewt-upos")
+from tagger.modelfile import default_model_dir, shipped_model_dirs
 
 
 def default_model_dirs() -> list[Path]:
-    """Every shipped model that exists ($TAGGER_MODELS_DIR or models/), conll03-en first."""
-    roots = [Path(r) for r in (os.environ.get("TAGGER_MODELS_DIR"),) if r] + [REPO_ROOT / "models"]
-    found = []
-    for name in SHIPPED_MODELS:
-        for root in roots:
-            if (root / name / "config.json").is_file():
-                found.append(root / name)
-                break
-    # Nothing shipped: name the default model so that loading fails with a clear message.
-    return found or [roots[-1] / SHIPPED_MODELS[0]]
+    """Every shipped model present; if none is, the default one (so loading fails clearly)."""
+    return shipped_model_dirs() or [default_model_dir()]
 
 
 def _split_list(value: Any) -> Any:

@@ -15,7 +15,7 @@ from service.schemas import OutputFormat, TagRequest
 from service.settings import Settings
 from tagger.serialize import document_to_dict
 from tagger.spans import build_document
-from tagger.tokenize import tokenize
+from tagger.tokenize import join_tokens, tokenize
 from tagger.types import Document, TaskTags, Token
 
 # Texts this long (characters) are tokenised and serialised off the event loop.
@@ -72,19 +72,15 @@ def check_limits(req: TagRequest, settings: Settings) -> list[tuple[str, str]]:
 
 def _pretokenized(tokens: list[list[str]]) -> _Doc:
     """Offsets for pre-tokenised input as ``Tagger.tag_tokens``: all tokens joined by spaces."""
-    sentences: list[list[Token]] = []
+    text, sentences = join_tokens(tokens)
     empty_at: dict[int, int] = {}
-    pos = -1  # where the next token would start, minus the separating space
-    for i, words in enumerate(tokens):
-        sentence = []
-        for word in words:
-            start = pos + 1
-            sentence.append(Token(word, start, start + len(word)))
-            pos = start + len(word)
-        if not words:
-            empty_at[i] = max(pos, 0)
-        sentences.append(sentence)
-    return _Doc(" ".join(w for words in tokens for w in words), sentences, empty_at or None)
+    end = 0
+    for i, sentence in enumerate(sentences):
+        if sentence:
+            end = sentence[-1].end
+        else:
+            empty_at[i] = end
+    return _Doc(text, sentences, empty_at or None)
 
 
 def _prepare(req: TagRequest, texts: list[tuple[str, str]]) -> list[_Doc]:

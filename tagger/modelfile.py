@@ -36,6 +36,11 @@ def default_model_dir(name: str = MODEL_NAMES[0]) -> Path:
     return Path(roots[1]) / name  # type: ignore[arg-type]
 
 
+def shipped_model_dirs() -> list[Path]:
+    """The shipped models that are present, the default (CoNLL-2003) model first."""
+    return [path for path in map(default_model_dir, MODEL_NAMES) if (path / CONFIG).is_file()]
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file, streamed."""
     digest = hashlib.sha256()

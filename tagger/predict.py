@@ -16,7 +16,7 @@ from tagger.glove import GLOVE_NAME, glove_fingerprint, glove_table, load_glove
 from tagger.model import SequenceTagger
 from tagger.modelfile import ModelFileError, default_model_dir, load_model_dir, save_model_dir
 from tagger.schemes import Scheme, convert
-from tagger.types import Document, TaskTags, Token
+from tagger.types import Document, TaskTags
 from tagger.vocab import Vocabulary
 
 MAX_SENTENCE_TOKENS = 256  # longer sentences are tagged in consecutive windows of this size
@@ -236,16 +236,9 @@ class Tagger:
     ) -> Document:
         """Tag pre-tokenised sentences as one document whose text joins tokens with spaces."""
         from tagger.spans import build_document
+        from tagger.tokenize import join_tokens
 
-        text, token_rows, offset = "", [], 0
-        for sentence in sentences:
-            row = []
-            for token in sentence:
-                if text:
-                    text, offset = text + " ", offset + 1
-                row.append(Token(token, offset, offset + len(token)))
-                text, offset = text + token, offset + len(token)
-            token_rows.append(row)
+        text, token_rows = join_tokens(sentences)
         tags = self.predict(sentences, tasks)
         return build_document(text, list(zip(token_rows, tags, strict=True)))
 

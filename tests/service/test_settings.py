@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import REPO_ROOT, Settings, default_model_dirs
+from service.settings import Settings, default_model_dirs
 
 
 def test_defaults() -> None:
@@ -47,4 +47,5 @@ def test_models_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.setenv("TAGGER_MODELS_DIR", str(tmp_path))
     assert Settings().models == [tmp_path / "conll03-en", tmp_path / "ud-ewt-upos"]
     monkeypatch.delenv("TAGGER_MODELS_DIR")
-    assert all(p.is_relative_to(REPO_ROOT) for p in Settings().models)
+    repo_root = Path(__file__).resolve().parents[2]
+    assert all(p.is_relative_to(repo_root) for p in Settings().models)
