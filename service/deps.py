@@ -84,8 +84,10 @@ class ModelRegistry:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=detail)
 
     def plan(self, tasks: Sequence[str] | None, model: str | None) -> Plan:
-        """Which model computes which of the requested tasks (all tasks when none are named)."""
+        """Which model computes which requested task; no tasks and no model: the default model's."""
         self.require_ready()
+        if model is None and not tasks:
+            model = next(iter(self.models))  # the first loaded model is the default one
         if model is not None:
             chosen = self.models.get(model)
             if chosen is None:

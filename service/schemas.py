@@ -46,8 +46,9 @@ class TagRequest(BaseModel):
     )
     tasks: list[str] | None = Field(
         default=None,
-        description="Tasks to run (e.g. `ner`, `pos`, `chunk`, `upos`); default: every task of "
-        "the selected model, or of all loaded models. Unknown tasks give 422.",
+        description="Tasks to run (e.g. `ner`, `pos`, `chunk`, `upos`), from whichever loaded "
+        "models have them; default: every task of the selected model, or of the default (first) "
+        "model. Unknown tasks give 422.",
     )
     model: str | None = Field(
         default=None,

@@ -65,7 +65,9 @@ def browser() -> Iterator[Any]:
 
 def test_demo_highlights_entities_and_shows_tags_on_hover(browser: Any) -> None:
     with ThreadedServer() as server:
-        expected = httpx.post(server.url + "/v1/tag", json={"text": TEXT}).json()
+        every_task = ["pos", "chunk", "ner", "upos", "xpos"]  # what the page's boxes ask for
+        expected = httpx.post(server.url + "/v1/tag", json={"text": TEXT, "tasks": every_task})
+        expected = expected.json()
         [doc] = expected["documents"]
         tokens = [t for s in doc["sentences"] for t in s["tokens"]]
         assert doc["entities"], "the random model should find some entities in TEXT"

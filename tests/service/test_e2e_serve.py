@@ -51,7 +51,8 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path: Path) -> None
     ud_random().save(tmp_path / "ud")
     args = ["--model", str(tmp_path / "conll"), "--model", str(tmp_path / "ud")]
     with serve(args, log_path=tmp_path / "serve.log") as server:
-        body = httpx.post(server.url + "/v1/tag", json={"text": "Hello there."}, timeout=30).json()
+        request = {"text": "Hello there.", "tasks": ["ner", "upos"]}
+        body = httpx.post(server.url + "/v1/tag", json=request, timeout=30).json()
         assert [m["name"] for m in body["models"]] == ["conll-random", "ud-random"]
 
         texts = ["Some words here, and more words. " * 500] * 12  # ~80k tokens: seconds of work

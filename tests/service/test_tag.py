@@ -89,8 +89,16 @@ def test_task_order_follows_the_request(client2: TestClient) -> None:
     assert list(token) == ["text", "start", "end", "upos", "ner", "confidence"]
 
 
+def test_default_is_the_default_models_tasks(client2: TestClient) -> None:
+    body = client2.post("/v1/tag", json={"text": "The Apple is a great company!"}).json()
+    assert body["model"]["name"] == "conll-random"
+    assert "models" not in body
+    assert set(all_tokens(body)[0]["confidence"]) == {"ner", "pos", "chunk"}
+
+
 def test_tasks_across_two_models_are_merged(client2: TestClient) -> None:
-    r = client2.post("/v1/tag", json={"text": "The Apple is a great company!"})
+    tasks = ["ner", "pos", "chunk", "upos", "xpos"]
+    r = client2.post("/v1/tag", json={"text": "The Apple is a great company!", "tasks": tasks})
     body = r.json()
     assert body["model"]["name"] == "conll-random"
     assert [m["name"] for m in body["models"]] == ["conll-random", "ud-random"]
