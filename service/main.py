@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.staticfiles import StaticFiles
 
 from service.batching import DynamicBatcher
@@ -119,7 +120,8 @@ def create_app(
             await registry.close()  # in-flight requests are done; drain whatever is queued
             log.info("batchers drained, shutting down")
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI and ReDoc assets itself: /docs works without a CDN.
+    app: FastAPI = FastAPIOffline(
         title="Sequence tagger",
         version="1",
         description=DESCRIPTION,

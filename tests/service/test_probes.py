@@ -121,3 +121,11 @@ def test_cors_when_configured(make_client: ClientFactory) -> None:
         )
         assert r.status_code == 200
         assert r.headers["access-control-allow-origin"] == "https://example.org"
+
+
+def test_docs_page_needs_no_cdn(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn.jsdelivr.net" not in page.text
+    bundle = page.text.split('src="')[1].split('"')[0]  # the Swagger UI script, served locally
+    assert bundle.startswith("/") and client.get(bundle).status_code == 200
