@@ -77,6 +77,11 @@ def save_model_dir(
         write_json(staging / CONFIG, {"format_version": FORMAT_VERSION, **config})
         write_json(staging / VOCAB, vocab)
         write_json(staging / METRICS, metrics or {})
+        # mkdtemp makes a private directory; a model is meant to be read by others (e.g. the
+        # non-root user of the Docker image), so give it ordinary permissions.
+        staging.chmod(0o755)
+        for file in staging.iterdir():
+            file.chmod(0o644)
         if path.exists():
             shutil.rmtree(path)
         os.replace(staging, path)
