@@ -19,7 +19,8 @@ class Batch(NamedTuple):
     words: Tensor  # [B, T] trainable-vocabulary ids
     glove: Tensor  # [B, T] GloVe rows (the last row means "not in GloVe")
     casing: Tensor  # [B, T] casing class ids
-    chars: Tensor  # [B, T, W] character ids
+    chars: Tensor  # [U, W] character ids of the U distinct tokens of the batch
+    token_index: Tensor  # [B, T] row of each token in ``chars`` (0 on padding)
     mask: Tensor  # [B, T] bool, True on real tokens
 
 
@@ -54,17 +55,28 @@ class Featurizer:
         if not sentences or min(lengths) == 0:
             raise ValueError("a batch needs at least one sentence and no empty sentence")
         b, t = len(sentences), max(lengths)
-        ids = np.zeros((3, b, t), dtype=np.int64)
+        ids = np.zeros((4, b, t), dtype=np.int64)  # word, GloVe row, casing, distinct-token row
         ids[1] = self.glove_missing
-        chars = np.zeros((b, t, self.max_word_length), dtype=np.int64)
         mask = np.zeros((b, t), dtype=bool)
+        distinct: dict[str, tuple[int, ...]] = {}  # token -> (row, char ids): chars run once each
+        rows: dict[str, int] = {}
         for i, sentence in enumerate(sentences):
             mask[i, : len(sentence)] = True
             for j, token in enumerate(sentence):
                 word, glove, case, char_ids = self.token_ids(token)
-                ids[0, i, j], ids[1, i, j], ids[2, i, j] = word, glove, case
-                chars[i, j, : len(char_ids)] = char_ids
+                row = rows.setdefault(token, len(rows))
+                if row == len(distinct):
+                    distinct[token] = char_ids
+                ids[:, i, j] = word, glove, case, row
+        chars = np.zeros((len(distinct), self.max_word_length), dtype=np.int64)
+        for row, char_ids in enumerate(distinct.values()):
+            chars[row, : len(char_ids)] = char_ids
         tensors = torch.from_numpy(ids)
         return Batch(
-            tensors[0], tensors[1], tensors[2], torch.from_numpy(chars), torch.from_numpy(mask)
+            tensors[0],
+            tensors[1],
+            tensors[2],
+            torch.from_numpy(chars),
+            tensors[3],
+            torch.from_numpy(mask),
         )

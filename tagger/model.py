@@ -75,10 +75,8 @@ class Embedder(nn.Module):
             words = words.masked_fill(drop & batch.mask, 1)  # [B, T] some ids -> <unk>
         parts = [self.words(words) + self.glove[batch.glove]]  # [B, T, word_dim]
         if self.chars is not None:
-            char_vectors = self.chars(batch.chars[batch.mask])  # [N, filters]
-            full = char_vectors.new_zeros(*batch.mask.shape, char_vectors.size(1))  # [B, T, F]
-            full[batch.mask] = char_vectors
-            parts.append(full)
+            distinct = self.chars(batch.chars)  # [U, filters], once per distinct token
+            parts.append(distinct[batch.token_index])  # [B, T, filters]
         if self.casing is not None:
             parts.append(self.casing(batch.casing))  # [B, T, casing_dim]
         return torch.cat(parts, dim=2)  # [B, T, output_size]

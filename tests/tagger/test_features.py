@@ -60,7 +60,8 @@ def test_token_ids_are_cached(featurizer: Featurizer) -> None:
 def test_batch_shapes_padding_and_mask(featurizer: Featurizer) -> None:
     batch = featurizer.batch([["The", "cat"], ["dog", "1996", "ab"], ["x"]])
     assert batch.words.shape == batch.glove.shape == batch.casing.shape == (3, 3)
-    assert batch.chars.shape == (3, 3, 4)
+    assert batch.chars.shape == (6, 4)  # six distinct tokens
+    assert batch.token_index.tolist() == [[0, 1, 0], [2, 3, 4], [5, 0, 0]]
     assert batch.mask.dtype == torch.bool
     assert all(t.dtype == torch.int64 for t in (batch.words, batch.glove, batch.casing))
     assert batch.mask.tolist() == [[True, True, False], [True, True, True], [True, False, False]]
@@ -68,9 +69,14 @@ def test_batch_shapes_padding_and_mask(featurizer: Featurizer) -> None:
     assert batch.glove.tolist() == [[0, 1, 3], [2, 3, 3], [3, 3, 3]]  # padding: missing row
     assert batch.casing[~batch.mask].tolist() == [0, 0, 0]
     assert batch.casing[0, :2].tolist() == [casing("The"), casing("cat")]
-    assert batch.chars[0, 1].tolist() == [4, 2, 21, 0]
-    assert batch.chars[1, 1].tolist() == [1, 1, 1, 1]
-    assert batch.chars[~batch.mask].abs().sum() == 0
+    assert batch.chars[batch.token_index[0, 1]].tolist() == [4, 2, 21, 0]
+    assert batch.chars[batch.token_index[1, 1]].tolist() == [1, 1, 1, 1]
+
+
+def test_repeated_tokens_share_one_character_row(featurizer: Featurizer) -> None:
+    batch = featurizer.batch([["the", "cat", "the"], ["cat", "the"]])
+    assert batch.chars.shape[0] == 2
+    assert batch.token_index[batch.mask].tolist() == [0, 1, 0, 1, 0]
 
 
 def test_batch_matches_token_ids(featurizer: Featurizer) -> None:
@@ -80,7 +86,8 @@ def test_batch_matches_token_ids(featurizer: Featurizer) -> None:
         for j, token in enumerate(sentence):
             word, glove, case, chars = featurizer.token_ids(token)
             assert (batch.words[i, j], batch.glove[i, j], batch.casing[i, j]) == (word, glove, case)
-            assert batch.chars[i, j, : len(chars)].tolist() == list(chars)
+            row = batch.chars[batch.token_index[i, j]]
+            assert row[: len(chars)].tolist() == list(chars)
 
 
 @pytest.mark.parametrize("sentences", [[], [[]], [["a"], []]])
