@@ -101,7 +101,10 @@ class Tagger:
         path = Path(path) if path is not None else default_model_dir()
         parts = load_model_dir(path)
         config: ModelConfig = parts["model"]
-        glove_sha = parts["meta"].get("glove", {}).get("sha256")
+        glove_meta = parts["meta"].get("glove") or {}
+        if not isinstance(glove_meta, dict):
+            raise ModelFileError(f"{path}: invalid model description ('glove' is not an object)")
+        glove_sha = glove_meta.get("sha256")
         if config.use_glove and glove_sha and glove_sha != glove_fingerprint():
             raise ModelFileError(f"{path}: trained with different GloVe vectors than installed")
         glove = glove_table() if config.use_glove else None

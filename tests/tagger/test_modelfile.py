@@ -221,3 +221,12 @@ def test_loading_never_unpickles(model_dir: Path, monkeypatch: pytest.MonkeyPatc
     assert len(loaded.predict(SENTENCES)) == 2
     with pytest.raises(AssertionError, match="must not unpickle"):
         torch.load(model_dir / WEIGHTS)  # the patch is in effect
+
+
+def test_glove_entry_that_is_not_an_object_is_a_model_file_error(tmp_path: Path) -> None:
+    Tagger.random({"ner": ["O", "B-PER", "I-PER"]}).save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["glove"] = "glove.6B.50d"
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="'glove' is not an object"):
+        Tagger.load(tmp_path / "m")
