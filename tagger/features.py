@@ -58,18 +58,19 @@ class Featurizer:
         ids = np.zeros((4, b, t), dtype=np.int64)  # word, GloVe row, casing, distinct-token row
         ids[1] = self.glove_missing
         mask = np.zeros((b, t), dtype=bool)
-        distinct: dict[str, tuple[int, ...]] = {}  # token -> (row, char ids): chars run once each
-        rows: dict[str, int] = {}
+        rows: dict[str, int] = {}  # distinct token -> its row in ``chars`` (chars run once each)
+        distinct_chars: list[tuple[int, ...]] = []
         for i, sentence in enumerate(sentences):
             mask[i, : len(sentence)] = True
             for j, token in enumerate(sentence):
                 word, glove, case, char_ids = self.token_ids(token)
-                row = rows.setdefault(token, len(rows))
-                if row == len(distinct):
-                    distinct[token] = char_ids
+                row = rows.get(token)
+                if row is None:
+                    row = rows[token] = len(distinct_chars)
+                    distinct_chars.append(char_ids)
                 ids[:, i, j] = word, glove, case, row
-        chars = np.zeros((len(distinct), self.max_word_length), dtype=np.int64)
-        for row, char_ids in enumerate(distinct.values()):
+        chars = np.zeros((len(distinct_chars), self.max_word_length), dtype=np.int64)
+        for row, char_ids in enumerate(distinct_chars):
             chars[row, : len(char_ids)] = char_ids
         tensors = torch.from_numpy(ids)
         return Batch(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,8 +46,6 @@ def glove_table() -> torch.Tensor:
 @lru_cache(maxsize=1)
 def glove_fingerprint() -> str:
     """SHA-256 of the vector file, recorded in models so a different table is detected."""
-    digest = hashlib.sha256()
-    with (glove_root() / "glove_6B_50d_emb.npy").open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from tagger.modelfile import file_sha256
+
+    return file_sha256(glove_root() / "glove_6B_50d_emb.npy")

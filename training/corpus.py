@@ -108,15 +108,20 @@ def build_vocabularies(
     )
 
 
-def encode_tags(sentence: Sentence, specs: Sequence[TaskSpec]) -> dict[str, list[int]]:
-    """Gold label ids per task, in each task's internal label set."""
-    encoded = {}
-    for spec in specs:
-        tags = sentence.tags[spec.name]
-        if spec.is_span:
-            tags = convert(tags, spec.output_scheme, Scheme.BIOES)
-        index = {label: i for i, label in enumerate(spec.labels)}
-        encoded[spec.name] = [index[tag] for tag in tags]
+def encode_tags(
+    sentences: Sequence[Sentence], specs: Sequence[TaskSpec]
+) -> list[dict[str, list[int]]]:
+    """Gold label ids per sentence and task, in each task's internal label set."""
+    indexes = {spec.name: {label: i for i, label in enumerate(spec.labels)} for spec in specs}
+    encoded = []
+    for sentence in sentences:
+        row = {}
+        for spec in specs:
+            tags = sentence.tags[spec.name]
+            if spec.is_span:
+                tags = convert(tags, spec.output_scheme, Scheme.BIOES)
+            row[spec.name] = [indexes[spec.name][tag] for tag in tags]
+        encoded.append(row)
     return encoded
 
 

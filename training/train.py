@@ -73,7 +73,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     tagger = Tagger.create(config.model, specs, words, chars, meta)
     network = tagger.network
     init_unknown_words(network, tagger.featurizer)
-    examples: list[Example] = [(s.tokens, encode_tags(s, specs)) for s in splits["train"]]
+    gold = encode_tags(splits["train"], specs)
+    examples: list[Example] = [(s.tokens, g) for s, g in zip(splits["train"], gold, strict=True)]
 
     optimizer = make_optimizer(network, config)
     ema, selected = averaged(tagger, config.ema_decay)
