@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -92,6 +93,18 @@ def _limit_torch_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def _document_request_bodies(app: FastAPI) -> None:
+    """OpenAPI generation plus the request schemas of routes that parse their own bodies."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = tag.add_schemas(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     settings: Settings | None = None, *, taggers: Sequence[TaggerLike] | None = None
 ) -> FastAPI:
@@ -132,6 +145,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.registry = ModelRegistry()
     install_error_handlers(app)
+    _document_request_bodies(app)
 
     # The middleware rejects early; the dependency documents the scheme in OpenAPI (and re-checks).
     auth = [Depends(api_key_dependency(settings))] if settings.api_keys else []
