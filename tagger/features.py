@@ -55,20 +55,21 @@ class Featurizer:
         if not sentences or min(lengths) == 0:
             raise ValueError("a batch needs at least one sentence and no empty sentence")
         b, t = len(sentences), max(lengths)
-        ids = np.zeros((4, b, t), dtype=np.int64)  # word, GloVe row, casing, distinct-token row
-        ids[1] = self.glove_missing
-        mask = np.zeros((b, t), dtype=bool)
+        mask = np.arange(t) < np.array(lengths)[:, None]  # [B, T]
         rows: dict[str, int] = {}  # distinct token -> its row in ``chars`` (chars run once each)
         distinct_chars: list[tuple[int, ...]] = []
-        for i, sentence in enumerate(sentences):
-            mask[i, : len(sentence)] = True
-            for j, token in enumerate(sentence):
+        flat: list[tuple[int, int, int, int]] = []  # per real token, in mask (row-major) order
+        for sentence in sentences:
+            for token in sentence:
                 word, glove, case, char_ids = self.token_ids(token)
                 row = rows.get(token)
                 if row is None:
                     row = rows[token] = len(distinct_chars)
                     distinct_chars.append(char_ids)
-                ids[:, i, j] = word, glove, case, row
+                flat.append((word, glove, case, row))
+        ids = np.zeros((4, b, t), dtype=np.int64)  # word, GloVe row, casing, distinct-token row
+        ids[1] = self.glove_missing
+        ids[:, mask] = np.array(flat, dtype=np.int64).T  # one scatter instead of one per token
         chars = np.zeros((len(distinct_chars), self.max_word_length), dtype=np.int64)
         for row, char_ids in enumerate(distinct_chars):
             chars[row, : len(char_ids)] = char_ids
