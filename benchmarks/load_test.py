@@ -59,6 +59,33 @@ class Cell:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    server_cpu_ms: float | None = None  # server CPU (all its processes) per request
+    client_cpu_ms: float | None = None  # this load generator's CPU per request
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """User + system CPU seconds of a process and its descendants (Linux /proc; else None)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    if root not in cpu:
+        return None
+    total = 0.0
+    for pid, seconds in cpu.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root:
+            total += seconds
+    return total
 
 
 def read_sentences(path: Path) -> list[list[str]]:
@@ -213,6 +240,7 @@ async def run_cell(
     clients: int,
     duration: float,
     client_kind: str = "raw",
+    server_pid: int | None = None,
 ) -> Cell:
     """Closed loop: ``clients`` coroutines send requests back to back for ``duration`` s."""
     latencies: list[float] = []
@@ -222,6 +250,12 @@ async def run_cell(
     stop = warm_end + duration
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     headers = {"content-type": "application/json"}
+    cpu_marks: dict[str, tuple[float | None, float]] = {}
+
+    async def mark_cpu(name: str, at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        server = tree_cpu_seconds(server_pid) if server_pid is not None else None
+        cpu_marks[name] = (server, time.process_time())
 
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as shared:
 
@@ -251,8 +285,15 @@ async def run_cell(
             finally:
                 await connection.close()
 
-        await asyncio.gather(*(one_client() for _ in range(clients)))
+        await asyncio.gather(
+            mark_cpu("start", warm_end),
+            mark_cpu("stop", stop),
+            *(one_client() for _ in range(clients)),
+        )
     latencies.sort()
+    served = max(len(latencies), 1)
+    (server0, client0), (server1, client1) = cpu_marks["start"], cpu_marks["stop"]
+    server_cpu = None if server0 is None or server1 is None else 1000 * (server1 - server0) / served
 
     def pct(q: float) -> float:
         if not latencies:
@@ -270,6 +311,8 @@ async def run_cell(
         p50_ms=1000 * statistics.median(latencies) if latencies else float("nan"),
         p95_ms=pct(0.95),
         p99_ms=pct(0.99),
+        server_cpu_ms=server_cpu,
+        client_cpu_ms=1000 * (client1 - client0) / served,
     )
 
 
@@ -287,11 +330,16 @@ def random_model_dir(directory: Path) -> Path:
 
 def print_table(cells: list[Cell]) -> None:
     print(f"{'scenario':<9} {'clients':>7} {'req/s':>9} {'words/s':>10} {'p50 ms':>8} "
-          f"{'p95 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>6}")  # fmt: skip
+          f"{'p95 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>6} "
+          f"{'srv cpu ms/req':>14} {'cli cpu ms/req':>14}")  # fmt: skip
     for c in cells:
         print(f"{c.scenario:<9} {c.clients:>7} {c.rps:>9.1f} {c.words_per_s:>10,.0f} "
               f"{c.p50_ms:>8.1f} {c.p95_ms:>8.1f} {c.p99_ms:>8.1f} {c.requests:>9} "
-              f"{c.errors:>6}")  # fmt: skip
+              f"{c.errors:>6} {_ms(c.server_cpu_ms):>14} {_ms(c.client_cpu_ms):>14}")  # fmt: skip
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def check_targets(cells: list[Cell], library: dict[str, float]) -> dict[str, dict]:
@@ -366,7 +414,15 @@ def main() -> None:
                 bodies = payloads(sentences, scenario)
                 for clients in (int(c) for c in args.clients.split(",")):
                     cell = asyncio.run(
-                        run_cell(url, bodies, scenario, clients, args.duration, args.client)
+                        run_cell(
+                            url,
+                            bodies,
+                            scenario,
+                            clients,
+                            args.duration,
+                            args.client,
+                            server_pid=process.pid if process is not None else None,
+                        )  # fmt: skip
                     )
                     cells.append(cell)
                     print_table([cell])

@@ -8,6 +8,7 @@ gradients and log-sum-exps stay finite.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -125,28 +126,33 @@ class CRF(nn.Module):
 
         Constant factors per step cancel in the normalised marginals, so scores are shifted by
         their maxima before exp. Float64 keeps underflow out of reach for realistic scores;
-        None (caller falls back to log space) if a step still under- or overflowed.
+        None (caller falls back to log space) if a step still under- or overflowed. Inference
+        only (no gradient), so it runs in numpy: its per-operation cost on these small
+        [B, K] arrays is a fraction of torch's, and the loop is all small operations.
         """
-        transitions, start, end = (x.double() for x in self.scores())
-        moves = torch.exp(transitions - transitions.max())  # [K, K]
-        first = torch.exp(start - start.max())  # [K]
-        last = torch.exp(end - end.max())  # [K]
-        steps = emissions.transpose(0, 1).double()  # [T, B, K]
-        steps = torch.exp(steps - steps.amax(dim=2, keepdim=True))  # [T, B, K] in (0, 1]
-        valid = mask.transpose(0, 1).unsqueeze(2)  # [T, B, 1]
-        alphas = [_normalise(first * steps[0])]  # [B, K]
-        for t in range(1, steps.size(0)):
-            nxt = _normalise((alphas[-1] @ moves) * steps[t])  # [B, K]
-            alphas.append(torch.where(valid[t], nxt, alphas[-1]))
-        last_b = last.expand_as(steps[0])  # [B, K]
-        betas = [last_b]
-        for t in range(steps.size(0) - 2, -1, -1):
-            nxt = _normalise((steps[t + 1] * betas[-1]) @ moves.T)  # [B, K]
-            betas.append(torch.where(valid[t + 1], nxt, last_b))
-        probs = _normalise(torch.stack(alphas, 1) * torch.stack(betas[::-1], 1), dim=2)  # [B, T, K]
-        if not bool(torch.isfinite(probs).all()):
+        transitions, start, end = (x.detach().double().numpy() for x in self.scores())
+        moves = np.exp(transitions - transitions.max())  # [K, K]
+        first = np.exp(start - start.max())  # [K]
+        last = np.exp(end - end.max())  # [K]
+        steps = emissions.detach().transpose(0, 1).double().numpy()  # [T, B, K]
+        steps = np.exp(steps - steps.max(axis=2, keepdims=True))  # [T, B, K] in (0, 1]
+        valid = mask.transpose(0, 1).unsqueeze(2).numpy()  # [T, B, 1]
+        alphas = np.empty_like(steps)  # [T, B, K]
+        betas = np.empty_like(steps)  # [T, B, K]
+        with np.errstate(invalid="ignore", divide="ignore"):  # NaN marks underflow, see below
+            alphas[0] = _normalise(first * steps[0])
+            for t in range(1, len(steps)):
+                nxt = _normalise((alphas[t - 1] @ moves) * steps[t])  # [B, K]
+                alphas[t] = np.where(valid[t], nxt, alphas[t - 1])
+            betas[-1] = last
+            for t in range(len(steps) - 2, -1, -1):
+                nxt = _normalise((steps[t + 1] * betas[t + 1]) @ moves.T)  # [B, K]
+                betas[t] = np.where(valid[t + 1], nxt, last)
+            probs = _normalise(alphas * betas, axis=2).transpose(1, 0, 2)  # [B, T, K]
+        if not np.isfinite(probs).all():
             return None
-        return (probs * mask.unsqueeze(2)).to(emissions.dtype)  # [B, T, K]
+        probs = torch.from_numpy(probs * mask.unsqueeze(2).numpy())  # [B, T, K]
+        return probs.to(emissions.dtype)
 
     def viterbi(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Best tag sequence [B, T] (padding repeats the last tag) and its score [B]."""
@@ -169,8 +175,8 @@ class CRF(nn.Module):
         return torch.stack(path[::-1], dim=1), best_score  # [B, T], [B]
 
 
-def _normalise(x: Tensor, dim: int = 1) -> Tensor:
-    """``x`` divided by its sums along ``dim``; NaN where a sum is so small that some entries
+def _normalise(x: np.ndarray, axis: int = 1) -> np.ndarray:
+    """``x`` divided by its sums along ``axis``; NaN where a sum is so small that some entries
     may have underflowed or lost precision as subnormals (the caller then uses log space)."""
-    total = x.sum(dim, keepdim=True)
-    return x / total.masked_fill(total < _TINY, torch.nan)
+    total = x.sum(axis=axis, keepdims=True)
+    return x / np.where(total < _TINY, np.nan, total)
