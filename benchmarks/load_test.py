@@ -13,7 +13,7 @@ Targets checked at the end: p99 < 50 ms for one-sentence requests at 32 clients;
 clients >= 3x requests/s at 1 client; doc50 words/s at 32 clients >= half the library's words/s.
 
     python benchmarks/load_test.py [--model DIR] [--duration 10] [--clients 1,8,32,128]
-                                   [--workers 1] [--json results.json] [--random-model]
+                                   [--workers N] [--json results.json] [--random-model]
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
+from service.settings import default_workers  # noqa: E402 (needs the checkout on sys.path)
+
 DEFAULT_DATA = ROOT.parent / "shared/data/conll2003/test.txt"
 DEFAULT_MODEL = ROOT / "models/conll03-en"
 DOC_SENTENCES = 50
@@ -163,13 +165,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: Path, workers: int, env_extra: dict[str, str], log: Path) -> tuple:
+def start_server(model: Path, workers: int | None, env_extra: dict[str, str], log: Path) -> tuple:
     """`tagger serve` in a subprocess; returns (process, base URL) once /health/ready is 200."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAGGER_")}
     env.update({"TAGGER_TORCH_THREADS": "1", "TAGGER_LOG_LEVEL": "warning", **env_extra})
     command = [sys.executable, "-m", "training.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--model", str(model)]  # fmt: skip
+               "--port", str(port), "--model", str(model)]  # fmt: skip
+    if workers is not None:
+        command += ["--workers", str(workers)]
     handle = log.open("wb")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -366,7 +370,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per cell")
     parser.add_argument("--clients", default="1,8,32,128", help="comma-separated client counts")
     parser.add_argument("--scenarios", default="sentence,doc50")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=None,
+        help="uvicorn worker processes (default: the server's own, one per CPU up to 4)",
+    )  # fmt: skip
     parser.add_argument("--max-wait-ms", type=float, default=None)
     parser.add_argument("--max-batch-size", type=int, default=None)
     parser.add_argument("--url", default=None, help="use a running server instead of starting one")
@@ -406,7 +413,9 @@ def main() -> None:
             env["TAGGER_MAX_BATCH_SIZE"] = str(args.max_batch_size)
         process = None
         url = args.url
+        workers = args.workers if args.workers is not None else default_workers()
         if url is None:
+            print(f"server: {workers} worker(s)")
             process, url = start_server(model, args.workers, env, tmp / "server.log")
         cells: list[Cell] = []
         try:
@@ -441,7 +450,7 @@ def main() -> None:
                 json.dumps(
                     {
                         "model": str(model),
-                        "workers": args.workers,
+                        "workers": workers,
                         "client": args.client,
                         "cpus": os.cpu_count(),
                         "platform": platform.platform(),

@@ -122,7 +122,12 @@ def create_app(
                 registry.add(_make_model(tagger, settings, metrics))
             _freeze_heap()
             registry.ready = True
+        elif settings.workers > 1:
+            # Load before accepting: connections then go to workers that are ready, instead
+            # of a 503 from one still loading after another has answered /health/ready.
+            await _load_models(registry, settings.models, settings, metrics)
         else:
+            # Load in the background: probes answer meanwhile (/health/ready is 503).
             load = _load_models(registry, settings.models, settings, metrics)
             loading = asyncio.create_task(load)
         try:

@@ -62,6 +62,7 @@ def serve(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TAGGER_")}
     environment.update(env or {})
     environment.setdefault("TAGGER_TORCH_THREADS", "1")
+    environment.setdefault("TAGGER_WORKERS", "1")  # `--workers` in ``args`` still wins
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "training.cli", "serve", "--host", "127.0.0.1",

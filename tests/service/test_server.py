@@ -62,13 +62,25 @@ def test_missing_model_dir_fails_fast(
     assert "model directory not found" in capsys.readouterr().err
 
 
-def test_ready_turns_200_once_slow_models_have_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    def slow_load(path: Path, int8: bool | None = None) -> Any:
-        time.sleep(0.5)
-        return conll_random()
+def slow_load(path: Path, int8: bool | None = None) -> Any:
+    """A model loader that takes half a second."""
+    time.sleep(0.5)
+    return conll_random()
 
+
+def test_several_workers_load_before_they_accept_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(service.main, "load_tagger", slow_load)
-    app = create_app(Settings(models=[Path("/models/slow")]))
+    app = create_app(Settings(models=[Path("/models/slow")], workers=2))
+    with TestClient(app) as client:  # returns once the lifespan's startup is done
+        assert client.get("/health/ready").status_code == 200
+        assert client.post("/v1/tag", json={"text": "Apple is big."}).status_code == 200
+
+
+def test_ready_turns_200_once_slow_models_have_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service.main, "load_tagger", slow_load)
+    app = create_app(Settings(models=[Path("/models/slow")], workers=1))
     with TestClient(app) as client:
         assert client.get("/health/live").status_code == 200  # answers while loading
         r = client.get("/health/ready")

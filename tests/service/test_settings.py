@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from service import settings as settings_module
 from service.settings import Settings, default_model_dirs
 
 
@@ -49,3 +50,13 @@ def test_models_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.delenv("TAGGER_MODELS_DIR")
     repo_root = Path(__file__).resolve().parents[2]
     assert all(p.is_relative_to(repo_root) for p in Settings().models)
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 1), (2, 2), (3, 3), (16, 4)])
+def test_default_workers_follow_the_available_cpus(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, workers: int
+) -> None:
+    monkeypatch.setattr(settings_module.os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    assert Settings().workers == workers
+    monkeypatch.setenv("TAGGER_WORKERS", "1")
+    assert Settings().workers == 1
