@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -111,21 +109,11 @@ class SequenceTagger(nn.Module):
         self.heads = nn.ModuleDict({t.name: nn.Linear(encoded, len(t.labels)) for t in tasks})
         self.crfs = nn.ModuleDict({t.name: make_crf(t) for t in tasks if t.decoder == "crf"})
 
-    def emissions(
-        self, batch: Batch, tasks: list[str] | None = None, probes: Collection[str] = ()
-    ) -> dict[str, Tensor]:
-        """Per-task label scores [B, T, K_task] for the requested tasks (default: all).
-
-        Heads of ``probes`` read a detached encoder output: their gradients train only
-        themselves, so learning them cannot cost the other tasks any accuracy.
-        """
+    def emissions(self, batch: Batch, tasks: list[str] | None = None) -> dict[str, Tensor]:
+        """Per-task label scores [B, T, K_task] for the requested tasks (default: all)."""
         x = self.dropout(self.embedder(batch, self.config.word_dropout))  # [B, T, E]
         h = self.dropout(self._encode(x, batch.mask))  # [B, T, H]
-        detached = h.detach() if probes else h  # [B, T, H]
-        return {
-            name: self.heads[name](detached if name in probes else h)  # [B, T, K]
-            for name in tasks or list(self.tasks)
-        }
+        return {name: self.heads[name](h) for name in tasks or list(self.tasks)}  # [B, T, K]
 
     def _encode(self, x: Tensor, mask: Tensor) -> Tensor:
         """The RNN over [B, T, E] inputs -> [B, T, H]; packed only when lengths differ.
@@ -140,25 +128,13 @@ class SequenceTagger(nn.Module):
         out, _ = self.rnn(packed)
         return pad_packed_sequence(out, batch_first=True, total_length=x.size(1))[0]  # [B, T, H]
 
-    def forward(
-        self,
-        batch: Batch,
-        gold: dict[str, Tensor],
-        weights: dict[str, float],
-        probes: Collection[str] = (),
-    ) -> Tensor:
+    def forward(self, batch: Batch, gold: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
         """The training loss (``forward`` so that DDP can wrap the model)."""
-        return self.loss(batch, gold, weights, probes)
+        return self.loss(batch, gold, weights)
 
-    def loss(
-        self,
-        batch: Batch,
-        gold: dict[str, Tensor],
-        weights: dict[str, float],
-        probes: Collection[str] = (),
-    ) -> Tensor:
+    def loss(self, batch: Batch, gold: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
         """Weighted sum over tasks of the mean negative log-likelihood per sentence."""
-        scores = self.emissions(batch, list(gold), probes)
+        scores = self.emissions(batch, list(gold))
         total = torch.zeros(())
         for name, tags in gold.items():  # tags [B, T]
             if name in self.crfs:

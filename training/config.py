@@ -93,12 +93,6 @@ class TrainConfig(BaseModel):
     task_weights: dict[str, float] = Field(
         default_factory=dict, description="Loss weight per task."
     )
-    probe_tasks: list[str] = Field(
-        default_factory=list,
-        description="Tasks learned as probes: their heads train on the shared encoder's output "
-        "but their loss does not train the encoder, so they cannot cost the other tasks "
-        "accuracy (e.g. POS and chunk heads beside NER).",
-    )
     decoders: dict[str, Literal["crf", "softmax"]] = Field(
         default_factory=dict, description="Output layer per task (default: crf for every task)."
     )

@@ -60,7 +60,6 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     for split in ("valid", "test"):
         for spec in specs:
             check_known_labels(splits.get(split, []), spec, str(getattr(config.data, split)))
-    check_probes(config.probe_tasks, [spec.name for spec in specs])
     select_on = config.select_on or specs[0].name
     words, chars = build_vocabularies(splits["train"], config.model.lowercase_words)
     meta = {
@@ -203,15 +202,6 @@ def make_batches(examples: list[Example], batch_size: int, seed: int) -> list[li
     return batches
 
 
-def check_probes(probes: list[str], tasks: list[str]) -> None:
-    """Probe tasks must be tasks of the run, and some task must still train the encoder."""
-    unknown = sorted(set(probes) - set(tasks))
-    if unknown:
-        raise ConfigError(f"probe_tasks {unknown} are not tasks of this run ({tasks})")
-    if set(tasks) <= set(probes):
-        raise ConfigError("probe_tasks lists every task: none would train the encoder")
-
-
 def train_epoch(
     model: torch.nn.Module,
     network: torch.nn.Module,
@@ -233,7 +223,7 @@ def train_epoch(
             task: pad_tags([tags[task] for _, tags in batch], features.mask.size(1))
             for task in batch[0][1]
         }
-        loss = model(features, gold, config.task_weights, config.probe_tasks)
+        loss = model(features, gold, config.task_weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), config.optim.clip)

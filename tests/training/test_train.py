@@ -197,20 +197,3 @@ def test_weight_averaging_is_shipped_and_resumes_exactly(corpus, tmp_path):
     assert (partial / "model" / "model.safetensors").read_bytes() == (
         reference / "model" / "model.safetensors"
     ).read_bytes()
-
-
-def test_probe_tasks_are_trained_and_shipped_and_checked(corpus, tmp_path):
-    run = tmp_path / "probed"
-    train(TrainConfig.model_validate(tiny_config(corpus, run, epochs=2, probe_tasks=["pos"])))
-    model = Tagger.load(run / "model")
-    assert model.tasks == ["pos", "chunk", "ner"]
-    report = json.loads((run / "report.json").read_text())
-    assert report["valid"]["pos"]["accuracy"] > 0  # the probe head learned something
-
-    for probes, message in [(["upos"], "not tasks of this run"), (["pos", "chunk", "ner"], "none")]:
-        cfg = tiny_config(corpus, tmp_path / "bad", probe_tasks=probes)
-        result = CliRunner().invoke(
-            app, ["train", "--config", str(write_config(tmp_path / "p.yaml", cfg))]
-        )
-        assert result.exit_code == 1
-        assert message in result.output and "Traceback" not in result.output
