@@ -21,6 +21,21 @@ class CharCNN(nn.Module):
         super().__init__()
         self.embed = nn.Embedding(num_chars, dim, padding_idx=0)
         self.conv = nn.Conv1d(dim, filters, kernel, padding=kernel // 2)
+        self._tables: tuple[tuple[int, ...], Tensor] | None = None  # inference cache
+
+    def tables(self) -> Tensor:
+        """Per-offset (character x filter) tables [k, C, F]: embeddings through the kernel.
+
+        Without gradients they are cached until a weight changes (an optimiser step or a
+        load bumps its version), so inference does not redo this product for every batch.
+        """
+        weights = (self.embed.weight, self.conv.weight)
+        if torch.is_grad_enabled():
+            return torch.einsum("cd,fdk->kcf", *weights)  # [k, C, F]
+        key = tuple(x for w in weights for x in (w.data_ptr(), w._version))
+        if self._tables is None or self._tables[0] != key:
+            self._tables = (key, torch.einsum("cd,fdk->kcf", *weights))  # [k, C, F]
+        return self._tables[1]
 
     def forward(self, chars: Tensor) -> Tensor:
         """chars [N, W] -> word vectors [N, filters].
@@ -35,7 +50,7 @@ class CharCNN(nn.Module):
         padded = nn.functional.pad(
             steps, (0, 0, kernel // 2, kernel - 1 - kernel // 2)
         )  # [W+k-1, N]
-        tables = torch.einsum("cd,fdk->kcf", self.embed.weight, self.conv.weight)  # [k, C, F]
+        tables = self.tables()  # [k, C, F]
         y = self.conv.bias + (steps == 0).unsqueeze(2) * -1e4  # [W, N, 1 or F], padding never wins
         for offset in range(kernel):
             y = y + nn.functional.embedding(
