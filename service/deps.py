@@ -59,9 +59,10 @@ Plan = list[tuple[LoadedModel, tuple[str, ...]]]
 class ModelRegistry:
     """The models this worker serves, by name; maps each task to the one model that has it."""
 
-    def __init__(self) -> None:
+    def __init__(self, default_tasks: Sequence[str] = ()) -> None:
         self.models: dict[str, LoadedModel] = {}
         self.task_owner: dict[str, LoadedModel] = {}
+        self.default_tasks = list(default_tasks)  # empty: the default model's tasks
         self.ready = False
         self.error: str | None = None
 
@@ -83,11 +84,24 @@ class ModelRegistry:
             detail = "models are still loading" if self.error is None else self.error
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=detail)
 
+    def check_default_tasks(self) -> None:
+        """Every configured default task must be offered by a loaded model."""
+        unknown = [t for t in self.default_tasks if t not in self.task_owner]
+        if unknown:
+            raise ValueError(
+                f"default_tasks {unknown} are not tasks of the loaded models "
+                f"({', '.join(self.task_owner)})"
+            )
+
     def plan(self, tasks: Sequence[str] | None, model: str | None) -> Plan:
-        """Which model computes which requested task; no tasks and no model: the default model's."""
+        """Which model computes which requested task. A request naming neither tasks nor a
+        model gets ``default_tasks``, or when those are not set the default model's tasks."""
         self.require_ready()
         if model is None and not tasks:
-            model = next(iter(self.models))  # the first loaded model is the default one
+            if self.default_tasks:
+                tasks = self.default_tasks
+            else:
+                model = next(iter(self.models))  # the first loaded model is the default one
         if model is not None:
             chosen = self.models.get(model)
             if chosen is None:

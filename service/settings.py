@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Run the recurrent layer with int8 weights (faster on CPU); unset: each "
         "model's own recorded choice.",
     )
+    default_tasks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Tasks answered when a request names neither tasks nor a model, from "
+        "whichever loaded models offer them (e.g. ner,pos,chunk); empty: the default model's "
+        "tasks.",
+    )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Accepted API keys for /v1/*; empty disables auth."
     )
@@ -101,7 +107,7 @@ class Settings(BaseSettings):
         default=30, ge=1, description="How long SIGTERM waits for in-flight requests."
     )
 
-    @field_validator("models", "api_keys", "cors_origins", mode="before")
+    @field_validator("models", "default_tasks", "api_keys", "cors_origins", mode="before")
     @classmethod
     def _lists_from_env(cls, value: Any) -> Any:
         """Lists may come from the environment as JSON or as comma-separated strings."""

@@ -25,12 +25,14 @@ def test_lists_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TAGGER_CORS_ORIGINS", "https://a.example")
     monkeypatch.setenv("TAGGER_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("TAGGER_MAX_WAIT_MS", "0")
+    monkeypatch.setenv("TAGGER_DEFAULT_TASKS", "ner, pos")
     s = Settings()
     assert s.models == [Path("/m/a"), Path("/m/b")]
     assert s.api_keys == ["k1", "k2"]
     assert s.cors_origins == ["https://a.example"]
     assert s.log_level == "warning"
     assert s.max_wait_ms == 0
+    assert s.default_tasks == ["ner", "pos"]
 
 
 def test_empty_env_lists(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import NER, all_tokens, assert_offsets
+from tagger import Tagger
+from tests.service.conftest import NER, ClientFactory, all_tokens, assert_offsets
 
 
 def test_text_gives_one_document_with_every_task(client: TestClient) -> None:
@@ -94,6 +95,26 @@ def test_default_is_the_default_models_tasks(client2: TestClient) -> None:
     assert body["model"]["name"] == "conll-random"
     assert "models" not in body
     assert set(all_tokens(body)[0]["confidence"]) == {"ner", "pos", "chunk"}
+
+
+def test_configured_default_tasks_span_models(
+    make_client: ClientFactory, conll_tagger: Tagger, ud_tagger: Tagger
+) -> None:
+    taggers = [conll_tagger, ud_tagger]
+    with make_client(taggers=taggers, default_tasks=["ner", "upos"]) as client:
+        body = client.post("/v1/tag", json={"text": "Apple is big."}).json()
+        assert [m["name"] for m in body["models"]] == ["conll-random", "ud-random"]
+        assert set(all_tokens(body)[0]["confidence"]) == {"ner", "upos"}
+        named = client.post("/v1/tag", json={"text": "Apple is big.", "model": "ud-random"})
+        assert set(all_tokens(named.json())[0]["confidence"]) == {"upos", "xpos"}
+
+
+def test_default_tasks_must_be_offered_by_a_loaded_model(
+    make_client: ClientFactory, conll_tagger: Tagger
+) -> None:
+    clients = make_client(taggers=[conll_tagger], default_tasks=["ner", "upos"])
+    with pytest.raises(ValueError, match="default_tasks"), clients:
+        pass
 
 
 def test_tasks_across_two_models_are_merged(client2: TestClient) -> None:
