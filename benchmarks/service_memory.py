@@ -1,9 +1,10 @@
-"""Resident memory of a `tagger serve` process with the shipped models loaded (both, by default).
+"""Resident memory of `tagger serve` with the shipped models loaded (all of them, by default).
 
-    python benchmarks/service_memory.py [--model DIR ...]
+    python benchmarks/service_memory.py [--model DIR ...] [--workers N]
 
 Starts the server on a free loopback port, waits for /health/ready, tags one request so that
-lazily built state exists, then prints the process' resident set size (VmRSS) and its peak.
+lazily built state exists, waits until every worker's memory is steady, then prints the resident
+set size (VmRSS) and peak of each process (the uvicorn supervisor and its workers) and in all.
 """
 
 from __future__ import annotations
@@ -35,12 +36,45 @@ def memory_mib(pid: int) -> dict[str, float]:
     return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
 
 
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+    tree, frontier = [root], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += children
+        frontier = children
+    return tree
+
+
+def steady_memory(root: int, timeout: float = 120.0) -> dict[int, dict[str, float]]:
+    """Memory per process once the total has not grown for 3 s (workers load in parallel)."""
+    previous, steady_since = -1.0, time.monotonic()
+    deadline = time.monotonic() + timeout
+    while True:
+        memory = {pid: memory_mib(pid) for pid in process_tree(root)}
+        total = sum(m["VmRSS"] for m in memory.values())
+        if total > previous * 1.01:
+            previous, steady_since = total, time.monotonic()
+        elif time.monotonic() - steady_since >= 3 or time.monotonic() > deadline:
+            return memory
+        time.sleep(0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, action="append", default=[])
+    parser.add_argument("--workers", type=int, default=None, help="default: the server's own")
     args = parser.parse_args()
     port = free_port()
     command = [sys.executable, "-m", "training.cli", "serve", "--port", str(port)]
+    if args.workers is not None:
+        command += ["--workers", str(args.workers)]
     for model in args.model:
         command += ["--model", str(model)]
     server = subprocess.Popen(
@@ -65,9 +99,13 @@ def main() -> None:
         models = httpx.get(f"{url}/v1/models").json()["models"]
         tasks = [task for model in models for task in model["tasks"]]
         httpx.post(f"{url}/v1/tag", json={"text": "The Apple is a great company!", "tasks": tasks})
-        memory = memory_mib(server.pid)
+        memory = steady_memory(server.pid)
         print(f"models loaded: {', '.join(m['name'] for m in models)}")
-        print(f"resident memory: {memory['VmRSS']:.0f} MiB (peak {memory['VmHWM']:.0f} MiB)")
+        for pid, used in memory.items():
+            role = "server" if pid == server.pid else "child"
+            print(f"  pid {pid} ({role}): {used['VmRSS']:.0f} MiB (peak {used['VmHWM']:.0f} MiB)")
+        total = sum(m["VmRSS"] for m in memory.values())
+        print(f"resident memory, all processes: {total:.0f} MiB")
     finally:
         server.terminate()
         server.wait(timeout=60)

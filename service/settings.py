@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from tagger.modelfile import default_model_dir, shipped_model_dirs
+from tagger.locations import default_model_dir, shipped_model_dirs
 
 
 def default_model_dirs() -> list[Path]:

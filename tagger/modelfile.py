@@ -17,28 +17,21 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tagger.config import ModelConfig, TaskSpec
+from tagger.locations import (  # noqa: F401 (re-exported: part of this module's interface)
+    CONFIG,
+    METRICS,
+    MODEL_NAMES,
+    VOCAB,
+    WEIGHTS,
+    default_model_dir,
+    shipped_model_dirs,
+)
 
 FORMAT_VERSION = 1
-WEIGHTS, CONFIG, VOCAB, METRICS = "model.safetensors", "config.json", "vocab.json", "metrics.json"
-MODEL_NAMES = ("conll03-en", "ud-ewt-upos")
 
 
 class ModelFileError(RuntimeError):
     """A model directory that is missing, incomplete or corrupt."""
-
-
-def default_model_dir(name: str = MODEL_NAMES[0]) -> Path:
-    """Where a shipped model lives: ``$TAGGER_MODELS_DIR/name`` or the repository's ``models/``."""
-    roots = [os.environ.get("TAGGER_MODELS_DIR"), Path(__file__).resolve().parents[1] / "models"]
-    for root in roots:
-        if root and (Path(root) / name / CONFIG).is_file():
-            return Path(root) / name
-    return Path(roots[1]) / name  # type: ignore[arg-type]
-
-
-def shipped_model_dirs() -> list[Path]:
-    """The shipped models that are present, the default (CoNLL-2003) model first."""
-    return [path for path in map(default_model_dir, MODEL_NAMES) if (path / CONFIG).is_file()]
 
 
 def file_sha256(path: str | Path) -> str:

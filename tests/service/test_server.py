@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +93,10 @@ def test_ready_turns_200_once_slow_models_have_loaded(monkeypatch: pytest.Monkey
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert client.post("/v1/tag", json={"text": "Apple is big."}).status_code == 200
+
+
+def test_the_supervisor_side_does_not_import_torch() -> None:
+    """`tagger serve` with several workers: the supervising process needs settings, not torch."""
+    code = "import sys, service.server, training.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

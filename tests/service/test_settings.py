@@ -44,11 +44,12 @@ def test_empty_env_lists(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_models_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("conll03-en", "ud-ewt-upos"):
+    for name in ("conll03-en", "conll03-pos-chunk", "ud-ewt-upos"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "config.json").write_text("{}")
     monkeypatch.setenv("TAGGER_MODELS_DIR", str(tmp_path))
-    assert Settings().models == [tmp_path / "conll03-en", tmp_path / "ud-ewt-upos"]
+    names = ["conll03-en", "conll03-pos-chunk", "ud-ewt-upos"]
+    assert Settings().models == [tmp_path / name for name in names]
     monkeypatch.delenv("TAGGER_MODELS_DIR")
     repo_root = Path(__file__).resolve().parents[2]
     assert all(p.is_relative_to(repo_root) for p in Settings().models)
