@@ -90,11 +90,11 @@ class Settings(BaseSettings):
         description="Run the recurrent layer with int8 weights (faster on CPU); unset: each "
         "model's own recorded choice.",
     )
-    default_tasks: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
+    default_tasks: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
         description="Tasks answered when a request names neither tasks nor a model, from "
-        "whichever loaded models offer them (e.g. ner,pos,chunk); empty: the default model's "
-        "tasks.",
+        "whichever loaded models offer them. Unset: those of ner, pos and chunk that are "
+        "offered; empty (or none offered): the default model's tasks.",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Accepted API keys for /v1/*; empty disables auth."
