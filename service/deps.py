@@ -55,9 +55,6 @@ class LoadedModel:
 
 Plan = list[tuple[LoadedModel, tuple[str, ...]]]
 
-# What a request naming no tasks gets unless configured: CoNLL-2003's three tasks, wherever loaded.
-CONLL_TASKS = ("ner", "pos", "chunk")
-
 
 class ModelRegistry:
     """The models this worker serves, by name; maps each task to the one model that has it."""
@@ -65,8 +62,7 @@ class ModelRegistry:
     def __init__(self, default_tasks: Sequence[str] | None = None) -> None:
         self.models: dict[str, LoadedModel] = {}
         self.task_owner: dict[str, LoadedModel] = {}
-        self.configured_default_tasks = None if default_tasks is None else list(default_tasks)
-        self.default_tasks: list[str] = []  # settled once loaded; empty: the default model's
+        self.default_tasks = list(default_tasks or [])  # empty: the default model's tasks
         self.ready = False
         self.error: str | None = None
 
@@ -88,19 +84,14 @@ class ModelRegistry:
             detail = "models are still loading" if self.error is None else self.error
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=detail)
 
-    def settle_default_tasks(self) -> None:
-        """Fix, once the models are loaded, the tasks of requests that name none: the configured
-        ones (each must be offered), or else whichever of ner, pos and chunk are offered."""
-        if self.configured_default_tasks is None:
-            self.default_tasks = [t for t in CONLL_TASKS if t in self.task_owner]
-            return
-        unknown = [t for t in self.configured_default_tasks if t not in self.task_owner]
+    def check_default_tasks(self) -> None:
+        """Once the models are loaded: each configured default task must be offered."""
+        unknown = [t for t in self.default_tasks if t not in self.task_owner]
         if unknown:
             raise ValueError(
                 f"default_tasks {unknown} are not tasks of the loaded models "
                 f"({', '.join(self.task_owner)})"
             )
-        self.default_tasks = self.configured_default_tasks
 
     def plan(self, tasks: Sequence[str] | None, model: str | None) -> Plan:
         """Which model computes which requested task. A request naming neither tasks nor a

@@ -70,7 +70,7 @@ async def _load_models(
             tagger = await asyncio.to_thread(load_tagger, path, settings.int8)
             registry.add(_make_model(tagger, settings, metrics))
             log.info("loaded model %s %s: tasks %s", tagger.name, tagger.version, tagger.tasks)
-        registry.settle_default_tasks()
+        registry.check_default_tasks()
     except Exception as exc:
         registry.error = f"failed to load models: {type(exc).__name__}: {exc}"
         log.exception("failed to load models %s", [str(p) for p in paths])
@@ -121,7 +121,7 @@ def create_app(
         if taggers is not None:
             for tagger in taggers:
                 registry.add(_make_model(tagger, settings, metrics))
-            registry.settle_default_tasks()
+            registry.check_default_tasks()
             _freeze_heap()
             registry.ready = True
         elif settings.workers > 1:

@@ -93,8 +93,8 @@ class Settings(BaseSettings):
     default_tasks: Annotated[list[str] | None, NoDecode] = Field(
         default=None,
         description="Tasks answered when a request names neither tasks nor a model, from "
-        "whichever loaded models offer them. Unset: those of ner, pos and chunk that are "
-        "offered; empty (or none offered): the default model's tasks.",
+        "whichever loaded models offer them (e.g. ner,pos,chunk: each such request then runs "
+        "every model involved). Unset or empty: the default model's tasks.",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Accepted API keys for /v1/*; empty disables auth."

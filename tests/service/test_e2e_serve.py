@@ -40,9 +40,14 @@ def test_default_model_tags_the_seed_sentences(tmp_path: Path) -> None:
         assert any(
             e["label"] == "ORG" and e["text"] == "Apple" for e in body["documents"][0]["entities"]
         )
-        assert {"ner", "pos", "chunk"} <= token(body, "Apple").keys()
+        assert set(token(body, "Apple")["confidence"]) == {"ner"}  # the default model's task
+        tasks = {"text": "The Apple is a great company!", "tasks": ["ner", "pos", "chunk"]}
+        body = httpx.post(server.url + "/v1/tag", json=tasks, timeout=30).json()
+        assert token(body, "Apple")["pos"] == "NNP" and token(body, "Apple")["ner"] == "B-ORG"
+        assert [m["name"] for m in body["models"]] == ["conll03-en", "conll03-pos-chunk"]
         models = httpx.get(server.url + "/v1/models", timeout=10).json()["models"]
-        assert models[0]["name"] and models[0]["tasks"]
+        names = ["conll03-en", "conll03-pos-chunk", "ud-ewt-upos"]
+        assert [m["name"] for m in models] == names
         assert server.stop() == 0, server.log()
 
 

@@ -109,22 +109,20 @@ def test_configured_default_tasks_span_models(
         assert set(all_tokens(named.json())[0]["confidence"]) == {"upos", "xpos"}
 
 
-def test_default_request_gathers_ner_pos_chunk_from_several_models(
+def test_default_tasks_gather_tasks_of_several_models(
     make_client: ClientFactory, ud_tagger: Tagger
 ) -> None:
     ner = Tagger.random({"ner": NER}, seed=2, name="ner-random")
     pos_chunk = Tagger.random({"pos": POS, "chunk": CHUNK}, seed=3, name="pos-chunk-random")
-    with make_client(taggers=[ner, pos_chunk, ud_tagger]) as client:
+    taggers = [ner, pos_chunk, ud_tagger]
+    with make_client(taggers=taggers) as client:  # unset: the default model's tasks
+        body = client.post("/v1/tag", json={"text": "Apple is big."}).json()
+        assert set(all_tokens(body)[0]["confidence"]) == {"ner"}
+    with make_client(taggers=taggers, default_tasks=["ner", "pos", "chunk"]) as client:
         body = client.post("/v1/tag", json={"text": "Apple is big."}).json()
         assert body["model"]["name"] == "ner-random"  # the default model leads
         assert [m["name"] for m in body["models"]] == ["ner-random", "pos-chunk-random"]
         assert set(all_tokens(body)[0]["confidence"]) == {"ner", "pos", "chunk"}
-    with make_client(taggers=[ner, pos_chunk], default_tasks=[]) as client:
-        body = client.post("/v1/tag", json={"text": "Apple is big."}).json()
-        assert set(all_tokens(body)[0]["confidence"]) == {"ner"}  # the default model's tasks
-    with make_client(taggers=[ud_tagger]) as client:  # none of ner, pos, chunk is loaded
-        body = client.post("/v1/tag", json={"text": "Apple is big."}).json()
-        assert set(all_tokens(body)[0]["confidence"]) == {"upos", "xpos"}
 
 
 def test_default_tasks_must_be_offered_by_a_loaded_model(
