@@ -27,13 +27,18 @@ def conll() -> Tagger:
 
 
 @pytest.fixture(scope="module")
+def pos_chunk() -> Tagger:
+    return Tagger.load(MODELS / "conll03-pos-chunk")
+
+
+@pytest.fixture(scope="module")
 def ewt() -> Tagger:
     return Tagger.load(MODELS / "ud-ewt-upos")
 
 
 def test_default_model_is_the_shipped_conll_model(conll: Tagger) -> None:
     assert default_model_dir() == MODELS / "conll03-en"
-    assert conll.tasks == ["pos", "chunk", "ner"]
+    assert conll.tasks == ["ner"]
     assert conll.metrics["test"]["ner"]["f1"] > 85
     size = sum(f.stat().st_size for f in (MODELS / "conll03-en").iterdir())
     assert size < 25 * 1024 * 1024
@@ -54,3 +59,14 @@ def test_ud_model_tags_universal_pos(ewt: Tagger) -> None:
     tags = ewt.tag("I like eating apple!").sentences[0].tags["upos"].labels
     assert tags == ["PRON", "VERB", "VERB", "NOUN", "PUNCT"]
     assert ewt.metrics["test"]["upos"]["accuracy"] > 90
+
+
+def test_conll_pos_chunk_model_tags_penn_treebank_pos_and_chunks(pos_chunk: Tagger) -> None:
+    assert pos_chunk.tasks == ["pos", "chunk"]
+    assert pos_chunk.metrics["test"]["pos"]["accuracy"] > 90
+    assert pos_chunk.metrics["test"]["chunk"]["f1"] > 85
+    assert labels(pos_chunk, "The Apple is a great company!", "pos")["Apple"] == "NNP"
+    assert labels(pos_chunk, "The Apple is a great company!", "chunk")["company"] == "I-NP"
+    for name in ("conll03-en", "conll03-pos-chunk", "ud-ewt-upos"):
+        size = sum(f.stat().st_size for f in (MODELS / name).iterdir())
+        assert size < 25 * 1024 * 1024, name
