@@ -4,7 +4,7 @@
 #   docker run --rm -p 8000:8000 seqtagger
 # Settings come from TAGGER_* environment variables, e.g. TAGGER_MODELS (JSON list or
 # comma-separated model directories), TAGGER_API_KEYS, TAGGER_LOG_LEVEL, TAGGER_CORS_ORIGINS,
-# TAGGER_MAX_TEXT_LENGTH, TAGGER_WORKERS, TAGGER_TORCH_THREADS.
+# TAGGER_MAX_TEXT_LENGTH, TAGGER_WORKERS, TAGGER_DEFAULT_TASKS, TAGGER_TORCH_THREADS.
 # The build context is this repository only: training data is never copied in (the compose
 # "train" service mounts it as a volume instead).
 

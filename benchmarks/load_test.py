@@ -13,7 +13,7 @@ Targets checked at the end: p99 < 50 ms for one-sentence requests at 32 clients;
 clients >= 3x requests/s at 1 client; doc50 words/s at 32 clients >= half the library's words/s.
 
     python benchmarks/load_test.py [--model DIR] [--duration 10] [--clients 1,8,32,128]
-                                   [--workers N] [--json results.json] [--random-model]
+                                   [--workers N] [--json results.json] [--random-model] [--shipped]
 """
 
 from __future__ import annotations
@@ -165,13 +165,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: Path, workers: int | None, env_extra: dict[str, str], log: Path) -> tuple:
-    """`tagger serve` in a subprocess; returns (process, base URL) once /health/ready is 200."""
+def start_server(
+    model: Path | None, workers: int | None, env_extra: dict[str, str], log: Path
+) -> tuple:
+    """`tagger serve` in a subprocess (``model`` None: every shipped model); returns (process,
+    base URL) once /health/ready is 200."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAGGER_")}
     env.update({"TAGGER_TORCH_THREADS": "1", "TAGGER_LOG_LEVEL": "warning", **env_extra})
     command = [sys.executable, "-m", "training.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--model", str(model)]  # fmt: skip
+               "--port", str(port)]  # fmt: skip
+    if model is not None:
+        command += ["--model", str(model)]
     if workers is not None:
         command += ["--workers", str(workers)]
     handle = log.open("wb")
@@ -366,6 +371,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="model dir (default: shipped)")
     parser.add_argument("--random-model", action="store_true", help="small random model instead")
+    parser.add_argument(
+        "--shipped", action="store_true",
+        help="serve every shipped model, as `make serve` does: requests then get ner (default "
+        "model), pos and chunk (conll03-pos-chunk); --model still sets the library comparison",
+    )  # fmt: skip
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per cell")
     parser.add_argument("--clients", default="1,8,32,128", help="comma-separated client counts")
@@ -415,8 +425,10 @@ def main() -> None:
         url = args.url
         workers = args.workers if args.workers is not None else default_workers()
         if url is None:
-            print(f"server: {workers} worker(s)")
-            process, url = start_server(model, args.workers, env, tmp / "server.log")
+            shown = "every shipped model" if args.shipped else str(model)
+            print(f"server: {workers} worker(s), {shown}")
+            served = None if args.shipped else model
+            process, url = start_server(served, args.workers, env, tmp / "server.log")
         cells: list[Cell] = []
         try:
             for scenario in args.scenarios.split(","):
@@ -451,6 +463,7 @@ def main() -> None:
                     {
                         "model": str(model),
                         "workers": workers,
+                        "served": "shipped models" if args.shipped else str(model),
                         "client": args.client,
                         "cpus": os.cpu_count(),
                         "platform": platform.platform(),
