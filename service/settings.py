@@ -26,8 +26,8 @@ def default_workers() -> int:
 
     In one process the model thread and the event loop share the interpreter lock, so HTTP
     handling and inference take turns; a second process is what runs them in parallel (on the
-    2-core reference machine it doubles requests/s). Each worker holds its own copy of the
-    models (about 600 MiB with both shipped models), hence the cap.
+    2-core reference machine: 1,479 instead of 979 requests/s at 32 clients). Each worker holds
+    its own copy of the models (about 610 MiB with the three shipped models), hence the cap.
     """
     try:
         cpus = len(os.sched_getaffinity(0))

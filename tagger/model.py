@@ -133,7 +133,7 @@ class SequenceTagger(nn.Module):
     def _encode(self, x: Tensor, mask: Tensor) -> Tensor:
         """The RNN over [B, T, E] inputs -> [B, T, H]; packed only when lengths differ.
 
-        Without padding, packing changes nothing but costs time (a quarter of one sentence's
+        Without padding, packing changes nothing but costs time (a fifth of one sentence's
         int8 LSTM call), and single-sentence requests are the service's common case.
         """
         if bool(mask.all()):
