@@ -373,8 +373,8 @@ def main() -> None:
     parser.add_argument("--random-model", action="store_true", help="small random model instead")
     parser.add_argument(
         "--shipped", action="store_true",
-        help="serve every shipped model, as `make serve` does: requests then get ner (default "
-        "model), pos and chunk (conll03-pos-chunk); --model still sets the library comparison",
+        help="serve every shipped model, as `make serve` does (requests naming no tasks still "
+        "get the default model's); --model still sets the library comparison",
     )  # fmt: skip
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per cell")
@@ -443,7 +443,7 @@ def main() -> None:
                             args.duration,
                             args.client,
                             server_pid=process.pid if process is not None else None,
-                        )  # fmt: skip
+                        )
                     )
                     cells.append(cell)
                     print_table([cell])
