@@ -39,7 +39,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
-from service.settings import default_workers  # noqa: E402 (needs the checkout on sys.path)
+from benchmarks.procfs import tree_cpu_seconds  # noqa: E402 (needs the checkout on sys.path)
+from service.settings import default_workers  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared/data/conll2003/test.txt"
 DEFAULT_MODEL = ROOT / "models/conll03-en"
@@ -63,31 +64,6 @@ class Cell:
     p99_ms: float
     server_cpu_ms: float | None = None  # server CPU (all its processes) per request
     client_cpu_ms: float | None = None  # this load generator's CPU per request
-
-
-def tree_cpu_seconds(root: int) -> float | None:
-    """User + system CPU seconds of a process and its descendants (Linux /proc; else None)."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended meanwhile
-        pid = int(stat.parent.name)
-        parents[pid] = int(fields[1])
-        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
-    if root not in cpu:
-        return None
-    total = 0.0
-    for pid, seconds in cpu.items():
-        ancestor = pid
-        while ancestor not in (root, 0, 1) and ancestor in parents:
-            ancestor = parents[ancestor]
-        if ancestor == root:
-            total += seconds
-    return total
 
 
 def read_sentences(path: Path) -> list[list[str]]:
