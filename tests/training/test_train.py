@@ -145,29 +145,31 @@ def test_bad_config_and_bad_data_give_one_line_errors(corpus, tmp_path):
     assert result.exit_code == 1
     assert "epocs" in result.output and "Traceback" not in result.output
 
-    broken = tmp_path / "broken.txt"
-    broken.write_text("EU NNP B-NP B-ORG\nrejects VBZ B-VP\n", encoding="utf-8")
-    data = {"train": str(broken), "valid": str(corpus["valid"])}
-    cfg = write_config(tmp_path / "broken.yaml", tiny_config(corpus, tmp_path / "r", data=data))
-    result = CliRunner().invoke(app, ["train", "--config", str(cfg)])
-    assert result.exit_code == 1
-    assert f"{broken}:2: expected 4 columns" in result.output
+    text = "EU NNP B-NP B-ORG\nrejects VBZ B-VP\n"
+    broken, output = train_failing_on(corpus, tmp_path, "broken.txt", text)
+    assert f"{broken}:2: expected 4 columns" in output
 
-    invalid = tmp_path / "invalid.txt"
-    invalid.write_text("EU NNP B-NP O\nrejects VBZ B-VP I-ORG\n", encoding="utf-8")
-    data = {"train": str(invalid), "valid": str(corpus["valid"]), "schemes": {"ner": "iob2"}}
-    cfg = write_config(tmp_path / "invalid.yaml", tiny_config(corpus, tmp_path / "r", data=data))
-    result = CliRunner().invoke(app, ["train", "--config", str(cfg)])
-    assert result.exit_code == 1
-    assert f"{invalid}:2: ner: tag 'I-ORG' at token 2 cannot follow 'O' in iob2" in result.output
+    text = "EU NNP B-NP O\nrejects VBZ B-VP I-ORG\n"
+    invalid, output = train_failing_on(corpus, tmp_path, "invalid.txt", text, {"ner": "iob2"})
+    assert f"{invalid}:2: ner: tag 'I-ORG' at token 2 cannot follow 'O' in iob2" in output
 
-    bioes = tmp_path / "bioes.txt"
-    bioes.write_text("EU NNP B-NP S-ORG\n\nsays VBZ B-VP E-ORG\n", encoding="utf-8")
-    data = {"train": str(bioes), "valid": str(corpus["valid"])}
-    cfg = write_config(tmp_path / "bioes.yaml", tiny_config(corpus, tmp_path / "r", data=data))
+    text = "EU NNP B-NP S-ORG\n\nsays VBZ B-VP E-ORG\n"
+    bioes, output = train_failing_on(corpus, tmp_path, "bioes.txt", text)
+    assert f"{bioes}:3: ner: tag 'E-ORG' at token 1 cannot follow 'O' in bioes" in output
+
+
+def train_failing_on(corpus, tmp_path, name, text, schemes=None):
+    """Write ``text`` as the training file, run `tagger train`: it must exit 1; (file, output)."""
+    train_file = tmp_path / name
+    train_file.write_text(text, encoding="utf-8")
+    data = {"train": str(train_file), "valid": str(corpus["valid"])}
+    if schemes:
+        data["schemes"] = schemes
+    config = tiny_config(corpus, tmp_path / "r", data=data)
+    cfg = write_config(tmp_path / f"{train_file.stem}.yaml", config)
     result = CliRunner().invoke(app, ["train", "--config", str(cfg)])
     assert result.exit_code == 1
-    assert f"{bioes}:3: ner: tag 'E-ORG' at token 1 cannot follow 'O' in bioes" in result.output
+    return train_file, result.output
 
 
 def test_evaluate_reports_unknown_tag_with_file_and_line(corpus, tmp_path):
