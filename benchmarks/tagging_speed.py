@@ -3,6 +3,9 @@
 Prints words/s for batched pre-tokenised input (Viterbi included; with and without the
 forward-backward confidences), latency for one 20-word sentence, and end-to-end words/s of
 `tagger tag` on raw text (tokenisation, tagging and JSONL output), one document a line.
+For a model with document context, batched speed is also measured with the test file's
+documents (as `tagger evaluate` reads them): pieces of a document are batched instead of
+sentences.
 
     python benchmarks/tagging_speed.py [--model DIR] [--data ../shared/data/conll2003/test.txt]
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 import torch
 
 from tagger import Tagger
+from tagger.context import document_ids
 from tagger.data import read_columns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,15 +40,38 @@ def detokenize(tokens: list[str]) -> str:
     return out
 
 
-def batched_speed(tagger: Tagger, sentences: list[list[str]], batch: int, scores: bool) -> float:
+def batched_speed(
+    tagger: Tagger,
+    sentences: list[list[str]],
+    batch: int,
+    scores: bool,
+    doc_ids: list[int] | None = None,
+) -> float:
     """Best-of-5 words/s of ``predict`` over all sentences (the best run has the least noise)."""
     words = sum(len(s) for s in sentences)
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        tagger.predict(sentences, batch_size=batch, with_scores=scores)
+        tagger.predict(sentences, batch_size=batch, with_scores=scores, doc_ids=doc_ids)
         times.append(time.perf_counter() - start)
     return words / min(times)
+
+
+def document_speeds(
+    tagger: Tagger, sentences: list[list[str]], doc_ids: list[int]
+) -> dict[str, dict[str, int]]:
+    """Batched words/s with document context, for models that read documents (else nothing)."""
+    if tagger.context_tokens == 0:
+        return {}
+    return {
+        "document_batched_words_per_s": {
+            f"batch{b}{'' if scores else '_viterbi_only'}": round(
+                batched_speed(tagger, sentences, b, scores, doc_ids)
+            )
+            for b in (64, 256)
+            for scores in (False, True)
+        }
+    }
 
 
 def single_latency_ms(tagger: Tagger, sentences: list[list[str]]) -> float:
@@ -103,7 +130,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     tagger = Tagger.load(args.model)
-    sentences = [s.tokens for s in read_columns(args.data)]
+    corpus = read_columns(args.data)
+    sentences = [s.tokens for s in corpus]
     tagger.predict(sentences[:200])  # warm-up
     results = {
         "sentences": len(sentences),
@@ -115,6 +143,7 @@ def main() -> None:
             for b in (64, 256)
             for scores in (False, True)
         },
+        **document_speeds(tagger, sentences, document_ids([s.doc_start for s in corpus])),
         "one_sentence_20_words_ms": round(single_latency_ms(tagger, sentences), 2),
         "end_to_end_tag_cli_words_per_s": round(end_to_end_speed(args.model, sentences)),
     }

@@ -24,6 +24,7 @@ class TaggerLike(Protocol):
     labels: dict[str, list[str]]
     metrics: dict[str, Any]
     span_tasks: set[str]
+    context_tokens: int  # > 0: sentences of a document are joined into pieces of this size
 
     def predict(
         self,

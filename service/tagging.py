@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import HTTPException, status
 
 from service.batching import BatcherClosedError
-from service.deps import ModelRegistry, Plan
+from service.deps import LoadedModel, ModelRegistry, Plan
 from service.schemas import OutputFormat, TagRequest
 from service.settings import Settings
+from tagger import context
 from tagger.serialize import document_to_dict
 from tagger.spans import build_document
 from tagger.tokenize import join_tokens, tokenize
@@ -93,9 +94,10 @@ def _prepare(req: TagRequest, texts: list[tuple[str, str]]) -> list[_Doc]:
 async def _predict(plan: Plan, docs: list[_Doc]) -> list[list[dict[str, TaskTags]]]:
     """Send all non-empty sentences to each planned model's batcher; merged tags per sentence."""
     words = [[t.text for t in s] for d in docs for s in d.sentences if s]
+    doc_ids = [i for i, d in enumerate(docs) for s in d.sentences if s]
     try:
         per_model = await asyncio.gather(
-            *(model.batcher.submit(words, tasks) for model, tasks in plan)
+            *(_submit(model, tasks, words, doc_ids) for model, tasks in plan)
         )
     except BatcherClosedError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
@@ -114,6 +116,20 @@ async def _predict(plan: Plan, docs: list[_Doc]) -> list[list[dict[str, TaskTags
     for doc in docs:
         out.append([next(it) if s else dict.fromkeys(order, _NO_TAGS) for s in doc.sentences])
     return out
+
+
+async def _submit(
+    model: LoadedModel, tasks: tuple[str, ...], words: list[list[str]], doc_ids: list[int]
+) -> list[dict[str, TaskTags]]:
+    """One model's tags per sentence; a model with document context gets each document's
+    sentences joined into pieces (as ``Tagger.predict`` with ``doc_ids`` does)."""
+    budget = model.tagger.context_tokens
+    if budget == 0:
+        return await model.batcher.submit(words, tasks)
+    lengths = [len(sentence) for sentence in words]
+    pieces = context.pack(lengths, doc_ids, budget)
+    piece_tags = await model.batcher.submit(context.join(words, pieces), tasks)
+    return context.split(piece_tags, pieces, lengths)
 
 
 def _document(doc: _Doc, tags: list[dict[str, TaskTags]]) -> Document:

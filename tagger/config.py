@@ -53,3 +53,10 @@ class ModelConfig(BaseModel):
     word_dropout: float = Field(
         0.05, ge=0.0, lt=1.0, description="Training-time rate of replacing a word id by <unk>."
     )
+    context_tokens: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Read consecutive sentences of a document together, up to this many tokens "
+        "per pass (0: every sentence alone). Needs document breaks (-DOCSTART-) in the data.",
+    )

@@ -143,22 +143,38 @@ class SequenceTagger(nn.Module):
         out, _ = self.rnn(packed)
         return pad_packed_sequence(out, batch_first=True, total_length=x.size(1))[0]  # [B, T, H]
 
-    def forward(self, batch: Batch, gold: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
+    def forward(
+        self,
+        batch: Batch,
+        gold: dict[str, Tensor],
+        weights: dict[str, float],
+        sentences: int | None = None,
+    ) -> Tensor:
         """The training loss (``forward`` so that DDP can wrap the model)."""
-        return self.loss(batch, gold, weights)
+        return self.loss(batch, gold, weights, sentences)
 
-    def loss(self, batch: Batch, gold: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
-        """Weighted sum over tasks of the mean negative log-likelihood per sentence."""
+    def loss(
+        self,
+        batch: Batch,
+        gold: dict[str, Tensor],
+        weights: dict[str, float],
+        sentences: int | None = None,
+    ) -> Tensor:
+        """Weighted sum over tasks of the negative log-likelihood per sentence.
+
+        ``sentences`` counts the sentences in the batch when rows join several (document
+        context), so the loss scale does not depend on how sentences were packed.
+        """
         scores = self.emissions(batch, list(gold))
+        count = sentences or batch.mask.size(0)
         total = torch.zeros(())
         for name, tags in gold.items():  # tags [B, T]
             if name in self.crfs:
-                nll = -self.crfs[name].log_likelihood(scores[name], tags, batch.mask).mean()
+                nll = -self.crfs[name].log_likelihood(scores[name], tags, batch.mask).sum()
             else:
                 logits = scores[name][batch.mask]  # [N, K]
                 nll = nn.functional.cross_entropy(logits, tags[batch.mask], reduction="sum")
-                nll = nll / batch.mask.size(0)
-            total = total + weights.get(name, 1.0) * nll
+            total = total + weights.get(name, 1.0) * nll / count
         return total
 
     def decode(

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from tagger import Tagger
+from tagger.context import document_ids
 from tagger.data import DataFormatError, Sentence, read_corpus
 from tagger.modelfile import ModelFileError
 from training.corpus import check_known_labels
@@ -35,7 +36,10 @@ def evaluate_tagger(
         )
     for task in tasks:
         check_known_labels(sentences, tagger.task_specs[task], source)
-    predicted = tagger.predict([s.tokens for s in sentences], tasks, batch_size, with_scores=False)
+    doc_ids = document_ids([s.doc_start for s in sentences])
+    predicted = tagger.predict(
+        [s.tokens for s in sentences], tasks, batch_size, with_scores=False, doc_ids=doc_ids
+    )
     return {
         task: score_task(
             tagger.task_specs[task],

@@ -18,8 +18,9 @@ import typer
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from tagger import Tagger
-from tagger.data import DataFormatError
+from tagger import Tagger, context
+from tagger.context import document_ids
+from tagger.data import DataFormatError, Sentence
 from tagger.features import Featurizer
 from training import distributed
 from training.checkpoint import load_checkpoint, save_checkpoint
@@ -36,7 +37,7 @@ from training.evaluate import evaluate_tagger
 from training.metrics import headline
 from training.report import write_report
 
-Example = tuple[list[str], dict[str, list[int]]]
+Example = tuple[list[str], dict[str, list[int]], int]  # tokens, gold ids per task, sentences
 
 
 def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     network = tagger.network
     init_unknown_words(network, tagger.featurizer)
     gold = encode_tags(splits["train"], specs)
-    examples: list[Example] = [(s.tokens, g) for s, g in zip(splits["train"], gold, strict=True)]
+    doc_ids = document_ids([s.doc_start for s in splits["train"]])
 
     optimizer = make_optimizer(network, config)
     ema, selected = averaged(tagger, config.ema_decay)
@@ -92,6 +93,9 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         if epoch - state["best_epoch"] >= config.patience and state["history"]:
             break
         set_learning_rate(optimizer, config, epoch)
+        examples = make_examples(
+            splits["train"], gold, doc_ids, config.model.context_tokens, config.seed + epoch
+        )
         batches = make_batches(examples, config.optim.batch_size, config.seed + epoch)
         batches = batches[: len(batches) - len(batches) % world]  # equal share per process
         stats = train_epoch(
@@ -185,19 +189,50 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epo
         group["lr"] = lr
 
 
+def make_examples(
+    sentences: list[Sentence],
+    gold: list[dict[str, list[int]]],
+    doc_ids: list[int],
+    context_tokens: int,
+    seed: int,
+) -> list[Example]:
+    """This epoch's training sequences: single sentences, or (with document context) runs of
+    consecutive sentences of a document, cut at fresh random lengths every epoch."""
+    if context_tokens == 0:
+        return [(s.tokens, g, 1) for s, g in zip(sentences, gold, strict=True)]
+    rng = random.Random(f"pack-{seed}")
+    groups = context.pack([len(s.tokens) for s in sentences], doc_ids, context_tokens, rng)
+    tokens = context.join([s.tokens for s in sentences], groups)
+    return [
+        (
+            words,
+            {task: [i for index in group for i in gold[index][task]] for task in gold[0]},
+            len(group),
+        )
+        for words, group in zip(tokens, groups, strict=True)
+    ]
+
+
 def make_batches(examples: list[Example], batch_size: int, seed: int) -> list[list[Example]]:
-    """Shuffle, group similar lengths (less padding), then shuffle the batches; seeded."""
+    """Shuffle, group similar lengths (less padding), then shuffle the batches; seeded.
+
+    A batch holds ``batch_size`` sentences, however they were joined into sequences.
+    """
     rng = random.Random(seed)
     order = list(range(len(examples)))
     rng.shuffle(order)
     pool = batch_size * 50
-    batches = []
+    batches: list[list[Example]] = []
     for start in range(0, len(order), pool):
         chunk = sorted(order[start : start + pool], key=lambda i: len(examples[i][0]))
-        batches += [
-            [examples[i] for i in chunk[j : j + batch_size]]
-            for j in range(0, len(chunk), batch_size)
-        ]
+        batch: list[Example] = []
+        for i in chunk:
+            batch.append(examples[i])
+            if sum(example[2] for example in batch) >= batch_size:
+                batches.append(batch)
+                batch = []
+        if batch:
+            batches.append(batch)
     rng.shuffle(batches)
     return batches
 
@@ -218,12 +253,12 @@ def train_epoch(
     total_loss, total_words, started = 0.0, 0, time.perf_counter()
     bar = tqdm(batches, desc=f"epoch {epoch + 1}", unit="batch", disable=rank != 0, leave=False)
     for batch in bar:
-        features = featurizer.batch([tokens for tokens, _ in batch])
+        features = featurizer.batch([tokens for tokens, _, _ in batch])
         gold = {
-            task: pad_tags([tags[task] for _, tags in batch], features.mask.size(1))
+            task: pad_tags([tags[task] for _, tags, _ in batch], features.mask.size(1))
             for task in batch[0][1]
         }
-        loss = model(features, gold, config.task_weights)
+        loss = model(features, gold, config.task_weights, sum(n for _, _, n in batch))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), config.optim.clip)

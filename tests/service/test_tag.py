@@ -228,3 +228,26 @@ def test_many_documents_many_sentences(client: TestClient) -> None:
     body = client.post("/v1/tag", json={"texts": texts}).json()
     assert len(body["documents"]) == 64
     assert all(len(d["sentences"]) == 2 for d in body["documents"])
+
+
+def test_a_document_context_model_answers_as_the_library_does(
+    make_client: ClientFactory,
+) -> None:
+    tagger = Tagger.random({"ner": NER}, seed=3, name="context-random")
+    tagger.network.config = tagger.network.config.model_copy(update={"context_tokens": 12})
+    texts = ["Angela Merkel met Macron. They spoke in Paris. Then lunch.", "Apple is big."]
+    with make_client(taggers=[tagger]) as client:
+        body = client.post("/v1/tag", json={"texts": texts}).json()
+        tokens = [["Angela", "Merkel", "met"], ["in", "Paris", "."]]
+        pretokenised = client.post("/v1/tag", json={"tokens": tokens}).json()
+    for doc, want in zip(body["documents"], tagger.tag_many(texts), strict=True):
+        got = [[t["ner"] for t in s["tokens"]] for s in doc["sentences"]]
+        assert got == [s.tags["ner"].labels for s in want.sentences]
+        confidence = [t["confidence"]["ner"] for s in doc["sentences"] for t in s["tokens"]]
+        want_scores = [p for s in want.sentences for p in s.tags["ner"].scores]
+        assert confidence == pytest.approx(want_scores, abs=1e-5)
+    want_tokens = tagger.tag_tokens(tokens)
+    got_tokens = [
+        [t["ner"] for t in s["tokens"]] for s in pretokenised["documents"][0]["sentences"]
+    ]
+    assert got_tokens == [s.tags["ner"].labels for s in want_tokens.sentences]
