@@ -159,6 +159,11 @@ class ModelInfo(BaseModel):
     tasks: list[str]
     labels: dict[str, list[str]]
     span_tasks: list[str]
+    context_tokens: int = Field(
+        0,
+        description="Tokens of a document (one text, or the tokens field) read together in one "
+        "pass; 0 when every sentence is tagged alone.",
+    )
     metrics: dict[str, Any]
     default: bool = Field(description="Whether this is the service's default (first) model.")
 

@@ -32,6 +32,7 @@ async def list_models(
                     "tasks": m.tasks,
                     "labels": m.tagger.labels,
                     "span_tasks": sorted(m.tagger.span_tasks),
+                    "context_tokens": m.tagger.context_tokens,
                     "metrics": m.tagger.metrics or {},
                     "default": i == 0,
                 }

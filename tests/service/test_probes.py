@@ -51,6 +51,7 @@ def test_models_lists_every_loaded_model(client2: TestClient) -> None:
     assert conll["default"] and not ud["default"]
     assert "B-PER" in conll["labels"]["ner"]
     assert conll["span_tasks"] == ["chunk", "ner"]
+    assert conll["context_tokens"] == ud["context_tokens"] == 0
     assert ud["tasks"] == ["upos", "xpos"]
     assert ud["metrics"] == {}
     assert conll["version"] == "0"

@@ -240,6 +240,8 @@ def test_a_document_context_model_answers_as_the_library_does(
         body = client.post("/v1/tag", json={"texts": texts}).json()
         tokens = [["Angela", "Merkel", "met"], ["in", "Paris", "."]]
         pretokenised = client.post("/v1/tag", json={"tokens": tokens}).json()
+        [info] = client.get("/v1/models").json()["models"]
+    assert info["context_tokens"] == 12
     for doc, want in zip(body["documents"], tagger.tag_many(texts), strict=True):
         got = [[t["ner"] for t in s["tokens"]] for s in doc["sentences"]]
         assert got == [s.tags["ner"].labels for s in want.sentences]
