@@ -103,3 +103,9 @@ def test_tag_many_gives_each_text_its_own_context(context_model: Tagger) -> None
     together = context_model.tag_many(texts)
     assert together[1].sentences[0].tags == context_model.tag("zebra").sentences[0].tags
     assert set(TASKS) == set(together[0].sentences[0].tags)
+
+
+def test_empty_sentences_keep_their_place_in_a_document(context_model: Tagger) -> None:
+    got = context_model.predict([["The", "Apple"], [], ["zebra"], []], doc_ids=[0, 0, 0, 1])
+    assert [len(r["ner"].labels) for r in got] == [2, 0, 1, 0]
+    assert got[3]["ner"].scores == []
