@@ -150,17 +150,8 @@ class SequenceTagger(nn.Module):
         weights: dict[str, float],
         sentences: int | None = None,
     ) -> Tensor:
-        """The training loss (``forward`` so that DDP can wrap the model)."""
-        return self.loss(batch, gold, weights, sentences)
-
-    def loss(
-        self,
-        batch: Batch,
-        gold: dict[str, Tensor],
-        weights: dict[str, float],
-        sentences: int | None = None,
-    ) -> Tensor:
-        """Weighted sum over tasks of the negative log-likelihood per sentence.
+        """The training loss (``forward`` so that DDP can wrap the model): the weighted sum over
+        tasks of the negative log-likelihood per sentence.
 
         ``sentences`` counts the sentences in the batch when rows join several (document
         context), so the loss scale does not depend on how sentences were packed.

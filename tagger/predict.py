@@ -192,11 +192,12 @@ class Tagger:
         budget = self.context_tokens
         if doc_ids is None or budget == 0:
             return self._predict_sentences(sentences, tasks, batch_size, with_scores)
-        groups = context.pack([len(s) for s in sentences], doc_ids, budget)
+        lengths = [len(s) for s in sentences]
+        groups = context.pack(lengths, doc_ids, budget)
         joined = self._predict_sentences(
             context.join(sentences, groups), tasks, batch_size, with_scores
         )
-        return context.split(joined, groups, [len(s) for s in sentences])
+        return context.split(joined, groups, lengths)
 
     def _predict_sentences(
         self,

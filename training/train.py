@@ -226,11 +226,13 @@ def make_batches(examples: list[Example], batch_size: int, seed: int) -> list[li
     for start in range(0, len(order), pool):
         chunk = sorted(order[start : start + pool], key=lambda i: len(examples[i][0]))
         batch: list[Example] = []
+        sentences = 0
         for i in chunk:
             batch.append(examples[i])
-            if sum(example[2] for example in batch) >= batch_size:
+            sentences += examples[i][2]
+            if sentences >= batch_size:
                 batches.append(batch)
-                batch = []
+                batch, sentences = [], 0
         if batch:
             batches.append(batch)
     rng.shuffle(batches)
