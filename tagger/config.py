@@ -53,6 +53,11 @@ class ModelConfig(BaseModel):
     word_dropout: float = Field(
         0.05, ge=0.0, lt=1.0, description="Training-time rate of replacing a word id by <unk>."
     )
+    mark_sentence_starts: bool = Field(
+        False,
+        description="Give a sentence's first token casing classes of its own, so a model that "
+        "reads joined sentences (context_tokens) still sees where each one begins.",
+    )
     context_tokens: int = Field(
         0,
         ge=0,

@@ -58,9 +58,21 @@ def pack(
     return pieces
 
 
+class SentenceStart(str):
+    """The first token of a sentence inside a joined piece: a ``str`` equal to the token, whose
+    type tells a model that marks sentence starts (``mark_sentence_starts``) where it begins."""
+
+    __slots__ = ()
+
+
 def join(sentences: Sequence[Sequence[str]], pieces: Sequence[Sequence[int]]) -> list[list[str]]:
-    """The token sequence of each piece: its sentences' tokens, in order."""
-    return [[token for index in piece for token in sentences[index]] for piece in pieces]
+    """The token sequence of each piece: its sentences' tokens, in order, each sentence's first
+    token wrapped as a ``SentenceStart``."""
+    return [[token for index in piece for token in _marked(sentences[index])] for piece in pieces]
+
+
+def _marked(sentence: Sequence[str]) -> list[str]:
+    return [SentenceStart(sentence[0]), *sentence[1:]] if sentence else []
 
 
 def split(

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tagger.vocab import Vocabulary, casing, word_key
+from tagger.context import SentenceStart
+from tagger.vocab import CASINGS, Vocabulary, casing, word_key
 
 
 class Batch(NamedTuple):
@@ -34,10 +35,14 @@ class Featurizer:
         glove_index: dict[str, int] | None,
         max_word_length: int,
         lowercase_words: bool = False,
+        mark_starts: bool = False,
         cache_size: int = 200_000,
     ) -> None:
         self.words, self.chars, self.max_word_length = words, chars, max_word_length
         self.lowercase_words = lowercase_words
+        # Sentence-initial tokens get the casing classes after the plain ones: a sequence's
+        # first token, and every ``SentenceStart`` in a piece of joined sentences.
+        self.start_offset = len(CASINGS) if mark_starts else 0
         self.glove_index = glove_index or {}
         self.glove_missing = len(self.glove_index)
         self.token_ids = lru_cache(maxsize=cache_size)(self._token_ids)
@@ -60,8 +65,10 @@ class Featurizer:
         distinct_chars: list[tuple[int, ...]] = []
         flat: list[tuple[int, int, int, int]] = []  # per real token, in mask (row-major) order
         for sentence in sentences:
-            for token in sentence:
+            for position, token in enumerate(sentence):
                 word, glove, case, char_ids = self.token_ids(token)
+                if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
+                    case += self.start_offset
                 row = rows.get(token)
                 if row is None:
                     row = rows[token] = len(distinct_chars)

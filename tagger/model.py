@@ -10,6 +10,7 @@ from tagger.config import ModelConfig, TaskSpec
 from tagger.crf import CRF
 from tagger.features import Batch
 from tagger.schemes import transition_allowed
+from tagger.vocab import CASINGS
 
 RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -77,7 +78,8 @@ class Embedder(nn.Module):
             if config.char_encoder == "cnn"
             else None
         )
-        self.casing = nn.Embedding(8, config.casing_dim) if config.casing_dim else None
+        classes = len(CASINGS) * (2 if config.mark_sentence_starts else 1)
+        self.casing = nn.Embedding(classes, config.casing_dim) if config.casing_dim else None
         self.output_size = (
             config.word_dim + (config.char_filters if self.chars else 0) + config.casing_dim
         )

@@ -43,7 +43,12 @@ class Tagger:
         glove_index = load_glove()[0] if network.config.use_glove else None
         config = network.config
         self.featurizer = Featurizer(
-            words, chars, glove_index, config.max_word_length, config.lowercase_words
+            words,
+            chars,
+            glove_index,
+            config.max_word_length,
+            config.lowercase_words,
+            config.mark_sentence_starts,
         )
         self.task_specs: dict[str, TaskSpec] = dict(network.tasks)
         self._output_labels = {name: _output_labels(spec) for name, spec in self.task_specs.items()}
@@ -71,8 +76,10 @@ class Tagger:
         seed: int = 0,
         use_glove: bool = False,
         name: str = "random",
+        **config: Any,
     ) -> Tagger:
-        """A small randomly initialised tagger for tests (span tasks: labels given in IOB2)."""
+        """A small randomly initialised tagger for tests (span tasks: labels given in IOB2);
+        keyword arguments set ``ModelConfig`` fields (e.g. ``context_tokens=12``)."""
         torch.manual_seed(seed)
         specs = []
         for task, labels in tasks.items():
@@ -87,10 +94,11 @@ class Tagger:
                     output_scheme=Scheme.IOB2 if is_span else None,
                 )
             )
-        config = ModelConfig(hidden_size=16, char_filters=8, char_dim=8, use_glove=use_glove)
+        small = {"hidden_size": 16, "char_filters": 8, "char_dim": 8, "use_glove": use_glove}
+        model_config = ModelConfig(**{**small, **config})
         words = Vocabulary(["the", "apple", "is", "a", "company", "i", "like"])
         chars = Vocabulary("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?")
-        return cls.create(config, specs, words, chars, {"name": name, "version": "0"})
+        return cls.create(model_config, specs, words, chars, {"name": name, "version": "0"})
 
     @classmethod
     def load(cls, path: str | Path | None = None, int8: bool | None = None) -> Tagger:

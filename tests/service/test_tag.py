@@ -230,11 +230,17 @@ def test_many_documents_many_sentences(client: TestClient) -> None:
     assert all(len(d["sentences"]) == 2 for d in body["documents"])
 
 
+@pytest.mark.parametrize("mark_starts", [False, True], ids=["plain", "starts-marked"])
 def test_a_document_context_model_answers_as_the_library_does(
-    make_client: ClientFactory,
+    make_client: ClientFactory, mark_starts: bool
 ) -> None:
-    tagger = Tagger.random({"ner": NER}, seed=3, name="context-random")
-    tagger.network.config = tagger.network.config.model_copy(update={"context_tokens": 12})
+    tagger = Tagger.random(
+        {"ner": NER},
+        seed=3,
+        name="context-random",
+        context_tokens=12,
+        mark_sentence_starts=mark_starts,
+    )
     texts = ["Angela Merkel met Macron. They spoke in Paris. Then lunch.", "Apple is big."]
     with make_client(taggers=[tagger]) as client:
         body = client.post("/v1/tag", json={"texts": texts}).json()

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from tagger.context import SentenceStart
 from tagger.features import Featurizer
 from tagger.glove import load_glove
 from tagger.modelfile import CONFIG, WEIGHTS, ModelFileError, load_model_dir
 from tagger.predict import Tagger
-from tagger.vocab import Vocabulary, casing
+from tagger.vocab import CASINGS, Vocabulary, casing
 
 WORDS = Vocabulary(["the", "cat", "0000"])
 CHARS = Vocabulary("abcdefghijklmnopqrstuvwxyzT")
@@ -49,6 +50,22 @@ def test_missing_glove_row_is_one_past_the_index() -> None:
     without = Featurizer(WORDS, CHARS, None, 4)
     assert without.glove_missing == 0
     assert without.token_ids("the")[1] == 0
+
+
+def test_sentence_starts_get_casing_classes_of_their_own() -> None:
+    tokens = ["The", "cat", SentenceStart("The"), "cat"]
+    plain = Featurizer(WORDS, CHARS, FAKE_GLOVE, 4).batch([tokens])
+    marked = Featurizer(WORDS, CHARS, FAKE_GLOVE, 4, mark_starts=True).batch([tokens])
+    classes = [casing(t) for t in tokens]
+    assert plain.casing[0].tolist() == classes  # a plain featurizer ignores the marks
+    assert marked.casing[0].tolist() == [
+        classes[0] + len(CASINGS),  # a sequence's first token starts a sentence
+        classes[1],
+        classes[2] + len(CASINGS),
+        classes[3],
+    ]
+    for name in ("words", "glove", "chars", "token_index", "mask"):
+        assert torch.equal(getattr(plain, name), getattr(marked, name))
 
 
 def test_token_ids_are_cached(featurizer: Featurizer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -26,9 +27,9 @@ SENTENCES = [
 ]
 
 
-def spiky(seed: int) -> Tagger:
+def spiky(seed: int, **config: Any) -> Tagger:
     """A random tagger with strong emissions and transitions, so constraints really bind."""
-    model = Tagger.random(TASKS, seed=seed)
+    model = Tagger.random(TASKS, seed=seed, **config)
     with torch.no_grad():
         for task in TASKS:
             model.network.heads[task].weight.normal_(0.0, 2.0)
