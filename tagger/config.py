@@ -58,6 +58,11 @@ class ModelConfig(BaseModel):
         description="Give a sentence's first token casing classes of its own, so a model that "
         "reads joined sentences (context_tokens) still sees where each one begins.",
     )
+    word_memory: bool = Field(
+        False,
+        description="Give each token also the mean encoding of the same word (case-folded) at "
+        "its other places in the sequence, so repeated names in a document agree.",
+    )
     context_tokens: int = Field(
         0,
         ge=0,

@@ -23,6 +23,7 @@ class Batch(NamedTuple):
     chars: Tensor  # [U, W] character ids of the U distinct tokens of the batch
     token_index: Tensor  # [B, T] row of each token in ``chars`` (0 on padding)
     mask: Tensor  # [B, T] bool, True on real tokens
+    word_keys: Tensor | None = None  # [B, T] case-folded word id within the batch (word memory)
 
 
 class Featurizer:
@@ -36,6 +37,7 @@ class Featurizer:
         max_word_length: int,
         lowercase_words: bool = False,
         mark_starts: bool = False,
+        word_keys: bool = False,
         cache_size: int = 200_000,
     ) -> None:
         self.words, self.chars, self.max_word_length = words, chars, max_word_length
@@ -43,6 +45,7 @@ class Featurizer:
         # Sentence-initial tokens get the casing classes after the plain ones: a sequence's
         # first token, and every ``SentenceStart`` in a piece of joined sentences.
         self.start_offset = len(CASINGS) if mark_starts else 0
+        self.word_keys = word_keys
         self.glove_index = glove_index or {}
         self.glove_missing = len(self.glove_index)
         self.token_ids = lru_cache(maxsize=cache_size)(self._token_ids)
@@ -88,4 +91,14 @@ class Featurizer:
             torch.from_numpy(chars),
             tensors[3],
             torch.from_numpy(mask),
+            _word_keys(sentences, mask) if self.word_keys else None,
         )
+
+
+def _word_keys(sentences: Sequence[Sequence[str]], mask: np.ndarray) -> Tensor:
+    """[B, T] one id per case-folded word form of the batch (-1 on padding)."""
+    keys: dict[str, int] = {}
+    flat = [keys.setdefault(token.lower(), len(keys)) for s in sentences for token in s]
+    ids = np.full(mask.shape, -1, dtype=np.int64)
+    ids[mask] = flat
+    return torch.from_numpy(ids)

@@ -123,13 +123,17 @@ class SequenceTagger(nn.Module):
             dropout=config.dropout if config.num_layers > 1 else 0.0,
         )
         encoded = config.hidden_size * (2 if config.bidirectional else 1)
+        encoded *= 2 if config.word_memory else 1
         self.heads = nn.ModuleDict({t.name: nn.Linear(encoded, len(t.labels)) for t in tasks})
         self.crfs = nn.ModuleDict({t.name: make_crf(t) for t in tasks if t.decoder == "crf"})
 
     def emissions(self, batch: Batch, tasks: list[str] | None = None) -> dict[str, Tensor]:
         """Per-task label scores [B, T, K_task] for the requested tasks (default: all)."""
         x = self.dropout(self.embedder(batch, self.config.word_dropout))  # [B, T, E]
-        h = self.dropout(self._encode(x, batch.mask))  # [B, T, H]
+        h = self._encode(x, batch.mask)  # [B, T, H]
+        if self.config.word_memory:
+            h = torch.cat([h, word_memory(h, batch)], dim=2)  # [B, T, 2H]
+        h = self.dropout(h)
         return {name: self.heads[name](h) for name in tasks or list(self.tasks)}  # [B, T, K]
 
     def _encode(self, x: Tensor, mask: Tensor) -> Tensor:
@@ -186,6 +190,19 @@ class SequenceTagger(nn.Module):
             chosen = probs.gather(2, best.unsqueeze(2)).squeeze(2) if probs is not None else None
             results[name] = (best, chosen)
         return results
+
+
+def word_memory(h: Tensor, batch: Batch) -> Tensor:
+    """Per token, the mean encoding of the same case-folded word at its other places in the
+    sequence [B, T, H] (zeros where it occurs once): what the rest of a document says of it."""
+    if batch.word_keys is None:
+        raise ValueError("word memory needs a batch with word_keys (Featurizer(word_keys=True))")
+    keys = batch.word_keys  # [B, T]
+    same = (keys.unsqueeze(2) == keys.unsqueeze(1)) & batch.mask.unsqueeze(1)  # [B, T, T]
+    same &= ~torch.eye(keys.size(1), dtype=torch.bool)  # [B, T, T] other places only
+    weights = same.float()  # [B, T, T]
+    weights = weights / weights.sum(2, keepdim=True).clamp_min(1.0)  # [B, T, T] rows sum to 1 or 0
+    return weights @ h  # [B, T, H]
 
 
 def make_crf(task: TaskSpec) -> CRF:

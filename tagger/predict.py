@@ -49,6 +49,7 @@ class Tagger:
             config.max_word_length,
             config.lowercase_words,
             config.mark_sentence_starts,
+            config.word_memory,
         )
         self.task_specs: dict[str, TaskSpec] = dict(network.tasks)
         self._output_labels = {name: _output_labels(spec) for name, spec in self.task_specs.items()}

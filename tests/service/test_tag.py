@@ -230,16 +230,20 @@ def test_many_documents_many_sentences(client: TestClient) -> None:
     assert all(len(d["sentences"]) == 2 for d in body["documents"])
 
 
-@pytest.mark.parametrize("mark_starts", [False, True], ids=["plain", "starts-marked"])
+@pytest.mark.parametrize(
+    "features",
+    [{}, {"mark_sentence_starts": True}, {"word_memory": True}],
+    ids=["plain", "starts-marked", "word-memory"],
+)
 def test_a_document_context_model_answers_as_the_library_does(
-    make_client: ClientFactory, mark_starts: bool
+    make_client: ClientFactory, features: dict[str, bool]
 ) -> None:
     tagger = Tagger.random(
         {"ner": NER},
         seed=3,
         name="context-random",
         context_tokens=12,
-        mark_sentence_starts=mark_starts,
+        **features,
     )
     texts = ["Angela Merkel met Macron. They spoke in Paris. Then lunch.", "Apple is big."]
     with make_client(taggers=[tagger]) as client:
