@@ -194,15 +194,21 @@ class SequenceTagger(nn.Module):
 
 def word_memory(h: Tensor, batch: Batch) -> Tensor:
     """Per token, the mean encoding of the same case-folded word at its other places in the
-    sequence [B, T, H] (zeros where it occurs once): what the rest of a document says of it."""
+    sequence [B, T, H] (zeros where it occurs once): what the rest of a document says of it.
+
+    Sums per (row, word) group by scatter-add, so the cost grows with B*T, not B*T*T.
+    """
     if batch.word_keys is None:
         raise ValueError("word memory needs a batch with word_keys (Featurizer(word_keys=True))")
-    keys = batch.word_keys  # [B, T]
-    same = (keys.unsqueeze(2) == keys.unsqueeze(1)) & batch.mask.unsqueeze(1)  # [B, T, T]
-    same &= ~torch.eye(keys.size(1), dtype=torch.bool)  # [B, T, T] other places only
-    weights = same.float()  # [B, T, T]
-    weights = weights / weights.sum(2, keepdim=True).clamp_min(1.0)  # [B, T, T] rows sum to 1 or 0
-    return weights @ h  # [B, T, H]
+    rows = torch.arange(h.size(0)).unsqueeze(1)  # [B, 1]
+    width = int(batch.word_keys.max()) + 2  # key ids, and -1 on padding
+    groups = rows * width + batch.word_keys + 1  # [B, T] one id per (row, word); padding its own
+    _, inverse = torch.unique(groups, return_inverse=True)  # [B, T] dense group ids
+    flat = inverse.flatten()  # [B*T]
+    states = h.reshape(-1, h.size(2))  # [B*T, H]
+    sums = torch.zeros(int(flat.max()) + 1, h.size(2)).index_add(0, flat, states)  # [G, H]
+    others = torch.bincount(flat)[inverse] - 1  # [B, T] places of the word besides this one
+    return (sums[inverse] - h) / others.clamp_min(1).unsqueeze(2)  # [B, T, H]
 
 
 def make_crf(task: TaskSpec) -> CRF:

@@ -285,3 +285,12 @@ def test_int8_rnn_keeps_predictions_close_and_cannot_be_saved(tmp_path) -> None:
             assert max(abs(x - y) for x, y in pairs) < 0.05
     with pytest.raises(ValueError, match="int8"):
         quantized.save(tmp_path / "again")
+
+
+def test_batches_cap_sequences_and_padded_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tagger.predict, "MAX_BATCH_TOKENS", 10)
+    lengths = [1, 2, 2, 3, 3, 5, 12]
+    order = list(range(len(lengths)))  # already ascending
+    batches = tagger.predict._batches(order, lengths, size=3)
+    assert batches == [[0, 1, 2], [3, 4], [5], [6]]  # 3 x 3 = 9 <= 10; 2 x 5 > 10; 12 alone
+    assert [i for batch in batches for i in batch] == order
