@@ -125,12 +125,15 @@ def test_marked_sentence_starts_change_what_a_context_model_sees() -> None:
     assert marking.predict(joined)[0]["ner"].scores != marking.predict(plain)[0]["ner"].scores
 
 
-def test_a_model_marking_sentence_starts_survives_save_and_load(tmp_path: Path) -> None:
-    marking = spiky(2, context_tokens=12, mark_sentence_starts=True)
-    marking.save(tmp_path / "model")
+@pytest.mark.parametrize("feature", ["mark_sentence_starts", "word_memory"])
+def test_a_context_model_with_a_feature_survives_save_and_load(
+    feature: str, tmp_path: Path
+) -> None:
+    model = spiky(2, context_tokens=12, **{feature: True})
+    model.save(tmp_path / "model")
     loaded = Tagger.load(tmp_path / "model", int8=False)
-    assert loaded.network.config.mark_sentence_starts
+    assert getattr(loaded.network.config, feature)
     doc_ids = [0] * len(SENTENCES)
     assert_same(
-        loaded.predict(SENTENCES, doc_ids=doc_ids), marking.predict(SENTENCES, doc_ids=doc_ids)
+        loaded.predict(SENTENCES, doc_ids=doc_ids), model.predict(SENTENCES, doc_ids=doc_ids)
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -12,7 +10,7 @@ from tagger.features import Batch, Featurizer
 from tagger.model import word_memory
 from tagger.predict import Tagger
 from tagger.vocab import Vocabulary
-from tests.tagger.test_predict import SENTENCES, assert_same, spiky
+from tests.tagger.test_predict import spiky
 
 
 def test_featurizer_gives_case_folded_word_keys_only_when_asked() -> None:
@@ -72,13 +70,3 @@ def test_memory_reaches_across_sentences_of_a_document(memory_model: Tagger) -> 
     joined = memory_model.predict(context.join(doc, [[0, 1]]))[0]["ner"]
     assert together[0]["ner"].labels + together[1]["ner"].labels == joined.labels
     assert alone[0]["ner"].scores != together[0]["ner"].scores
-
-
-def test_a_memory_model_survives_save_and_load(memory_model: Tagger, tmp_path: Path) -> None:
-    memory_model.save(tmp_path / "model")
-    loaded = Tagger.load(tmp_path / "model", int8=False)
-    assert loaded.network.config.word_memory
-    doc_ids = [0] * len(SENTENCES)
-    assert_same(
-        loaded.predict(SENTENCES, doc_ids=doc_ids), memory_model.predict(SENTENCES, doc_ids=doc_ids)
-    )
