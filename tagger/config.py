@@ -63,6 +63,18 @@ class ModelConfig(BaseModel):
         description="Give each token also the mean encoding of the same word (case-folded) at "
         "its other places in the sequence, so repeated names in a document agree.",
     )
+    sentence_casing_dim: int = Field(
+        0,
+        ge=0,
+        description="Embedding size of each token's sentence style (as usual, lowercase, "
+        "UPPERCASE, Title, no letters; first token or not), so the model can tell when a "
+        "sentence's capital letters carry no information (0: none).",
+    )
+    truecase_words: bool = Field(
+        False,
+        description="In a lowercase, UPPERCASE or Title sentence, look each word up as the "
+        "training data's most frequent casing of it ('london' -> 'London').",
+    )
     context_tokens: int = Field(
         0,
         ge=0,

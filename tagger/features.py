@@ -10,8 +10,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from tagger.casing import SentenceCase, TokenFlags, sentence_case, token_flags
 from tagger.context import SentenceStart
 from tagger.vocab import CASINGS, Vocabulary, casing, word_key
+
+SENTENCE_CASE_CLASSES = 2 * len(SentenceCase)  # each style, for a sentence's first token or not
 
 
 class Batch(NamedTuple):
@@ -24,6 +27,7 @@ class Batch(NamedTuple):
     token_index: Tensor  # [B, T] row of each token in ``chars`` (0 on padding)
     mask: Tensor  # [B, T] bool, True on real tokens
     word_keys: Tensor | None = None  # [B, T] case-folded word id within the batch (word memory)
+    sentence_case: Tensor | None = None  # [B, T] style of each token's sentence (+ first token)
 
 
 class Featurizer:
@@ -38,6 +42,8 @@ class Featurizer:
         lowercase_words: bool = False,
         mark_starts: bool = False,
         word_keys: bool = False,
+        sentence_casing: bool = False,
+        truecase: bool = False,
         cache_size: int = 200_000,
     ) -> None:
         self.words, self.chars, self.max_word_length = words, chars, max_word_length
@@ -49,6 +55,14 @@ class Featurizer:
         self.glove_index = glove_index or {}
         self.glove_missing = len(self.glove_index)
         self.token_ids = lru_cache(maxsize=cache_size)(self._token_ids)
+        self.sentence_casing, self.truecase = sentence_casing, truecase
+        # Case-folded key -> the vocabulary's most frequent form of it (vocabularies list the
+        # most frequent items first): the word a caseless sentence's token most likely is.
+        self.truecase_ids: dict[str, int] = {}
+        if truecase:
+            for index in range(len(words) - 1, 1, -1):
+                self.truecase_ids[words.itos[index].lower()] = index
+        self.token_case = lru_cache(maxsize=cache_size)(self._token_case)
 
     def _token_ids(self, token: str) -> tuple[int, int, int, tuple[int, ...]]:
         """(word id, GloVe row, casing id, char ids) of one token."""
@@ -56,6 +70,22 @@ class Featurizer:
         glove_row = self.glove_index.get(token.lower(), self.glove_missing)
         word = self.words.id(word_key(token, self.lowercase_words))
         return word, glove_row, casing(token), char_ids
+
+    def _token_case(self, token: str) -> tuple[TokenFlags, int]:
+        """(casing facts, word id when its sentence is caseless) of one token."""
+        return token_flags(token), self.truecase_ids.get(word_key(token, True), 1)
+
+    def _sentence_cases(self, sequence: Sequence[str]) -> list[tuple[SentenceCase, bool]]:
+        """Per token: the style of its sentence, and whether it begins one. A sequence's
+        sentences begin at its first token and at every ``SentenceStart``."""
+        starts = [
+            i for i, token in enumerate(sequence) if i == 0 or isinstance(token, SentenceStart)
+        ]
+        out: list[tuple[SentenceCase, bool]] = []
+        for begin, end in zip(starts, [*starts[1:], len(sequence)], strict=True):
+            case = sentence_case([self.token_case(t)[0] for t in sequence[begin:end]])
+            out.extend((case, i == begin) for i in range(begin, end))
+        return out
 
     def batch(self, sentences: Sequence[Sequence[str]]) -> Batch:
         """Pad a list of non-empty token lists into one ``Batch``."""
@@ -67,9 +97,17 @@ class Featurizer:
         rows: dict[str, int] = {}  # distinct token -> its row in ``chars`` (chars run once each)
         distinct_chars: list[tuple[int, ...]] = []
         flat: list[tuple[int, int, int, int]] = []  # per real token, in mask (row-major) order
+        styles: list[int] = []  # per real token: SentenceCase id, shifted for a first token
+        track_case = self.sentence_casing or self.truecase
         for sentence in sentences:
+            cases = self._sentence_cases(sentence) if track_case else []
             for position, token in enumerate(sentence):
                 word, glove, case, char_ids = self.token_ids(token)
+                if track_case:
+                    style, first = cases[position]
+                    if self.truecase and style.is_caseless:
+                        word = self.token_case(token)[1]
+                    styles.append(style + len(SentenceCase) * first)
                 if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
                     case += self.start_offset
                 row = rows.get(token)
@@ -92,6 +130,7 @@ class Featurizer:
             tensors[3],
             torch.from_numpy(mask),
             _word_keys(sentences, mask) if self.word_keys else None,
+            _scatter(styles, mask) if self.sentence_casing else None,
         )
 
 
@@ -101,4 +140,11 @@ def _word_keys(sentences: Sequence[Sequence[str]], mask: np.ndarray) -> Tensor:
     flat = [keys.setdefault(token.lower(), len(keys)) for s in sentences for token in s]
     ids = np.full(mask.shape, -1, dtype=np.int64)
     ids[mask] = flat
+    return torch.from_numpy(ids)
+
+
+def _scatter(values: list[int], mask: np.ndarray) -> Tensor:
+    """[B, T] the per-real-token ``values`` in mask order, 0 on padding."""
+    ids = np.zeros(mask.shape, dtype=np.int64)
+    ids[mask] = values
     return torch.from_numpy(ids)

@@ -8,7 +8,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tagger.config import ModelConfig, TaskSpec
 from tagger.crf import CRF
-from tagger.features import Batch
+from tagger.features import SENTENCE_CASE_CLASSES, Batch
 from tagger.schemes import transition_allowed
 from tagger.vocab import CASINGS
 
@@ -80,8 +80,16 @@ class Embedder(nn.Module):
         )
         classes = len(CASINGS) * (2 if config.mark_sentence_starts else 1)
         self.casing = nn.Embedding(classes, config.casing_dim) if config.casing_dim else None
+        self.sentence_case = (
+            nn.Embedding(SENTENCE_CASE_CLASSES, config.sentence_casing_dim, padding_idx=0)
+            if config.sentence_casing_dim
+            else None
+        )
         self.output_size = (
-            config.word_dim + (config.char_filters if self.chars else 0) + config.casing_dim
+            config.word_dim
+            + (config.char_filters if self.chars else 0)
+            + config.casing_dim
+            + config.sentence_casing_dim
         )
 
     def forward(self, batch: Batch, word_dropout: float = 0.0) -> Tensor:
@@ -96,6 +104,12 @@ class Embedder(nn.Module):
             parts.append(distinct[batch.token_index])  # [B, T, filters]
         if self.casing is not None:
             parts.append(self.casing(batch.casing))  # [B, T, casing_dim]
+        if self.sentence_case is not None:
+            if batch.sentence_case is None:
+                raise ValueError(
+                    "this model needs sentence casing (Featurizer(sentence_casing=True))"
+                )
+            parts.append(self.sentence_case(batch.sentence_case))  # [B, T, sentence_casing_dim]
         return torch.cat(parts, dim=2)  # [B, T, output_size]
 
 

@@ -53,6 +53,8 @@ class Tagger:
             config.lowercase_words,
             config.mark_sentence_starts,
             config.word_memory,
+            sentence_casing=config.sentence_casing_dim > 0,
+            truecase=config.truecase_words,
         )
         self.task_specs: dict[str, TaskSpec] = dict(network.tasks)
         self._output_labels = {name: _output_labels(spec) for name, spec in self.task_specs.items()}

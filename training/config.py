@@ -73,6 +73,26 @@ class OptimConfig(BaseModel):
     batch_size: int = Field(10, ge=1, description="Sentences per step (per process under DDP).")
 
 
+CasingVariant = Literal["as_written", "lower", "upper", "title", "mixed"]
+
+
+class CasingAugmentConfig(BaseModel):
+    """Training-time re-casing, drawn afresh every epoch (seeded); tags stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: float = Field(
+        0.0, ge=0, le=1, description="Fraction of documents re-cased as a whole, in one style."
+    )
+    sentences: float = Field(
+        0.0, ge=0, le=1, description="Fraction of the other documents' sentences re-cased alone."
+    )
+    styles: dict[Literal["lower", "upper", "title"], float] = Field(
+        default_factory=lambda: {"lower": 0.45, "upper": 0.45, "title": 0.1},
+        description="Relative weight of each style when a document or sentence is re-cased.",
+    )
+
+
 class TrainConfig(BaseModel):
     """Everything a training run needs; CLI flags override the common fields."""
 
@@ -106,6 +126,17 @@ class TrainConfig(BaseModel):
         False, description="Record that the model should run its RNN in int8 when loaded."
     )
     eval_batch_size: int = 256
+    augment_casing: CasingAugmentConfig = Field(default_factory=CasingAugmentConfig)
+    select_casings: list[CasingVariant] = Field(
+        default_factory=lambda: ["as_written"],
+        min_length=1,
+        description="Validation variants whose mean score selects the model (e.g. as_written, "
+        "lower, upper: a model good on text with and without capital letters).",
+    )
+    report_casings: list[CasingVariant] = Field(
+        default_factory=list,
+        description="Re-cased variants of validation and test also scored in the final report.",
+    )
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)

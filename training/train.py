@@ -23,6 +23,7 @@ from tagger.context import document_ids
 from tagger.data import DataFormatError, Sentence
 from tagger.features import Featurizer
 from training import distributed
+from training.augment import augment_casing, recased_corpus
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.config import ConfigError, TrainConfig, load_config
 from training.corpus import (
@@ -93,8 +94,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         if epoch - state["best_epoch"] >= config.patience and state["history"]:
             break
         set_learning_rate(optimizer, config, epoch)
+        tokens = augment_casing(
+            [s.tokens for s in splits["train"]], doc_ids, config.augment_casing, config.seed + epoch
+        )
         examples = make_examples(
-            splits["train"], gold, doc_ids, config.model.context_tokens, config.seed + epoch
+            tokens, gold, doc_ids, config.model.context_tokens, config.seed + epoch
         )
         batches = make_batches(examples, config.optim.batch_size, config.seed + epoch)
         batches = batches[: len(batches) - len(batches) % world]  # equal share per process
@@ -109,17 +113,20 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             epoch,
             rank,
         )
-        valid = (
-            evaluate_tagger(selected, splits["valid"], batch_size=config.eval_batch_size)
+        variants = (
+            evaluate_variants(selected, splits["valid"], config.select_casings, config)
             if "valid" in splits
             else {}
         )
-        score = headline(valid[select_on]) if valid else -stats["loss"]
+        valid = variants.get("as_written") or next(iter(variants.values()), {})
+        scores = {name: headline(metrics[select_on]) for name, metrics in variants.items()}
+        score = sum(scores.values()) / len(scores) if scores else -stats["loss"]
         record = {
             "epoch": epoch + 1,
             **stats,
             "lr": optimizer.param_groups[0]["lr"],
             "valid": valid,
+            **({"valid_casings": scores} if len(scores) > 1 else {}),
             "selected_score": score,
         }
         state["history"].append(record)
@@ -141,6 +148,18 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     distributed.record_parameters(run_dir, network, rank)
     distributed.teardown(world)
     return results
+
+
+def evaluate_variants(
+    tagger: Tagger, sentences: list[Sentence], variants: list[str], config: TrainConfig
+) -> dict[str, dict[str, Any]]:
+    """Metrics of each casing variant of a split (``as_written``: the split itself)."""
+    return {
+        name: evaluate_tagger(
+            tagger, recased_corpus(sentences, name), batch_size=config.eval_batch_size
+        )
+        for name in dict.fromkeys(variants)
+    }
 
 
 def averaged(tagger: Tagger, decay: float | None) -> tuple[AveragedModel | None, Tagger]:
@@ -190,7 +209,7 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epo
 
 
 def make_examples(
-    sentences: list[Sentence],
+    sentences: list[list[str]],
     gold: list[dict[str, list[int]]],
     doc_ids: list[int],
     context_tokens: int,
@@ -199,10 +218,10 @@ def make_examples(
     """This epoch's training sequences: single sentences, or (with document context) runs of
     consecutive sentences of a document, cut at fresh random lengths every epoch."""
     if context_tokens == 0:
-        return [(s.tokens, g, 1) for s, g in zip(sentences, gold, strict=True)]
+        return [(tokens, g, 1) for tokens, g in zip(sentences, gold, strict=True)]
     rng = random.Random(f"pack-{seed}")
-    groups = context.pack([len(s.tokens) for s in sentences], doc_ids, context_tokens, rng)
-    tokens = context.join([s.tokens for s in sentences], groups)
+    groups = context.pack([len(tokens) for tokens in sentences], doc_ids, context_tokens, rng)
+    tokens = context.join(sentences, groups)
     return [
         (
             words,
@@ -304,6 +323,13 @@ def finish(
     for split in ("valid", "test"):
         if split in splits:
             results[split] = evaluate_tagger(best, splits[split], batch_size=config.eval_batch_size)
+            recased = [v for v in config.report_casings if v != "as_written"]
+            if recased:
+                variants = evaluate_variants(best, splits[split], recased, config)
+                results[f"{split}_casings"] = {
+                    name: {task: headline(m) for task, m in metrics.items()}
+                    for name, metrics in variants.items()
+                }
     results["train_seconds"] = sum(r["seconds"] for r in state["history"])
     Tagger.load(model_dir, int8=False).save(model_dir, results)
     write_report(run_dir, state["history"], results)

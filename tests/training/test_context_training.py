@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from tagger import Tagger
-from tagger.data import Sentence, read_corpus
+from tagger.data import read_corpus
 from tests.training.conftest import tiny_config
 from training.config import TrainConfig
 from training.evaluate import evaluate_tagger
 from training.train import Example, make_batches, make_examples, train
 
 
-def sentences_in_documents() -> tuple[list[Sentence], list[dict[str, list[int]]], list[int]]:
+def sentences_in_documents() -> tuple[list[list[str]], list[dict[str, list[int]]], list[int]]:
     """Twelve sentences in three documents, with distinct gold ids to trace them."""
     sentences, gold, docs = [], [], []
     for index in range(12):
         tokens = [f"w{index}-{j}" for j in range(1 + index % 4)]
-        sentences.append(Sentence(tokens))
+        sentences.append(tokens)
         gold.append({"ner": [index] * len(tokens)})
         docs.append(index // 5)
     return sentences, gold, docs
@@ -24,16 +24,14 @@ def sentences_in_documents() -> tuple[list[Sentence], list[dict[str, list[int]]]
 def test_without_context_every_sentence_is_an_example() -> None:
     sentences, gold, docs = sentences_in_documents()
     examples = make_examples(sentences, gold, docs, 0, seed=1)
-    assert [(tokens, n) for tokens, _, n in examples] == [(s.tokens, 1) for s in sentences]
+    assert [(tokens, n) for tokens, _, n in examples] == [(s, 1) for s in sentences]
 
 
 def test_context_examples_join_a_documents_sentences_with_their_tags() -> None:
     sentences, gold, docs = sentences_in_documents()
     examples = make_examples(sentences, gold, docs, 8, seed=1)
     assert sum(n for _, _, n in examples) == len(sentences)
-    assert [t for tokens, _, _ in examples for t in tokens] == [
-        t for s in sentences for t in s.tokens
-    ]
+    assert [t for tokens, _, _ in examples for t in tokens] == [t for s in sentences for t in s]
     for tokens, tags, count in examples:
         owners = [int(token[1:].split("-")[0]) for token in tokens]
         assert tags["ner"] == owners  # each token keeps its own sentence's tags

@@ -1,0 +1,130 @@
+"""Sentence casing: how a whole sentence is written (as usual, lower, UPPER, Title), and
+re-casing sentences to another style, for training-time augmentation and robustness tests.
+
+Users send chat, queries, speech and OCR output and headlines, where capital letters are
+missing or everywhere. A tagger that sees the style of each sentence can learn when its casing
+carries information about names and when it does not; one trained on re-cased copies of its
+sentences learns to decide by context instead.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import NamedTuple
+
+
+class SentenceCase(IntEnum):
+    """The casing style of a sentence (0 is padding, as in every id table the network reads)."""
+
+    PAD = 0
+    NO_LETTERS = 1  # digits and punctuation only: nothing to learn from
+    CASED = 2  # ordinary text: capitals carry information
+    LOWER = 3  # no capital letter anywhere
+    UPPER = 4  # no lowercase letter anywhere
+    TITLE = 5  # every word of four letters or more is capitalised (headlines)
+
+    @property
+    def is_caseless(self) -> bool:
+        """True when capital letters say nothing about which words are names."""
+        return self in (SentenceCase.LOWER, SentenceCase.UPPER, SentenceCase.TITLE)
+
+
+RECASINGS = ("lower", "upper", "title")
+# Short function words that headline ("title") style keeps lowercase inside a sentence.
+MINOR_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "but",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "nor",
+        "of",
+        "on",
+        "or",
+        "over",
+        "per",
+        "the",
+        "to",
+        "via",
+        "vs",
+        "with",
+    ]
+)
+_TITLE_MIN_LETTERS = 4  # words shorter than this may stay lowercase in a headline
+
+
+class TokenFlags(NamedTuple):
+    """What a token contributes to its sentence's style."""
+
+    has_upper: bool
+    has_lower: bool
+    long_capitalised: bool  # a word of four letters or more starting with a capital
+    long_uncapitalised: bool  # a word of four letters or more starting with a lowercase letter
+
+
+def token_flags(token: str) -> TokenFlags:
+    """The casing facts of one token that ``sentence_case`` needs."""
+    long_word = len(token) >= _TITLE_MIN_LETTERS and token[0].isalpha()
+    return TokenFlags(
+        any(c.isupper() for c in token),
+        any(c.islower() for c in token),
+        long_word and token[0].isupper(),
+        long_word and token[0].islower(),
+    )
+
+
+def sentence_case(flags: Sequence[TokenFlags]) -> SentenceCase:
+    """The style of a sentence from its tokens' ``token_flags``."""
+    any_upper = any(f.has_upper for f in flags)
+    any_lower = any(f.has_lower for f in flags)
+    if not any_upper and not any_lower:
+        return SentenceCase.NO_LETTERS
+    if not any_upper:
+        return SentenceCase.LOWER
+    if not any_lower:
+        return SentenceCase.UPPER
+    capitalised = sum(f.long_capitalised for f in flags)
+    if capitalised >= 2 and not any(f.long_uncapitalised for f in flags):
+        return SentenceCase.TITLE
+    return SentenceCase.CASED
+
+
+def case_of(tokens: Sequence[str]) -> SentenceCase:
+    """The style of one sentence given as tokens."""
+    return sentence_case([token_flags(t) for t in tokens])
+
+
+def recase(tokens: Sequence[str], style: str) -> list[str]:
+    """The tokens written in another style: ``lower``, ``upper`` or ``title`` (headline case:
+    every word capitalised but short function words inside the sentence; acronyms kept)."""
+    if style == "lower":
+        return [t.lower() for t in tokens]
+    if style == "upper":
+        return [t.upper() for t in tokens]
+    if style == "title":
+        return [
+            t if i > 0 and t.lower() in MINOR_WORDS else t[:1].upper() + t[1:]
+            for i, t in enumerate(tokens)
+        ]
+    raise ValueError(f"unknown casing style {style!r}; expected one of {RECASINGS}")
+
+
+def recase_mixed(
+    sentences: Sequence[Sequence[str]], rng: random.Random, styles: Sequence[str]
+) -> list[list[str]]:
+    """Each sentence kept as written or re-cased, one of ``styles`` (``as_written`` keeps it)
+    drawn per sentence: the "each sentence at random" variant of a test set."""
+    out = []
+    for tokens in sentences:
+        style = rng.choice(styles)
+        out.append(list(tokens) if style == "as_written" else recase(tokens, style))
+    return out

@@ -1,0 +1,111 @@
+"""Sentence styles and re-casing (tagger.casing), and the featurizer's use of them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from tagger.casing import SentenceCase, case_of, recase, recase_mixed
+from tagger.context import SentenceStart
+from tagger.features import Featurizer
+from tagger.vocab import Vocabulary
+
+S = SentenceCase
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Apple is a great company !", S.CASED),
+        ("i like eating apple !", S.LOWER),
+        ("APPLE TO BUY BEATS FOR 3 BILLION DOLLARS", S.UPPER),
+        ("Apple To Buy Beats For 3 Billion Dollars", S.TITLE),
+        ("Apple to Buy Beats for $ 3 Billion", S.TITLE),  # short words may stay lowercase
+        ("Apple reported record sales", S.CASED),  # a long lowercase word: ordinary text
+        ("1996-08-22 , 3:0", S.NO_LETTERS),
+        ("I", S.UPPER),
+        ("Peter Blackburn", S.TITLE),
+        ("Reuters", S.CASED),  # one capitalised word says nothing about the style
+    ],
+)
+def test_sentence_case(text: str, expected: SentenceCase) -> None:
+    assert case_of(text.split()) is expected
+
+
+def test_caseless_styles() -> None:
+    assert [s.name for s in S if s.is_caseless] == ["LOWER", "UPPER", "TITLE"]
+
+
+def test_recase_styles_keep_the_number_of_tokens() -> None:
+    tokens = ["The", "Apple", "of", "iPhone", "fame", "!"]
+    assert recase(tokens, "lower") == ["the", "apple", "of", "iphone", "fame", "!"]
+    assert recase(tokens, "upper") == ["THE", "APPLE", "OF", "IPHONE", "FAME", "!"]
+    assert recase(tokens, "title") == ["The", "Apple", "of", "IPhone", "Fame", "!"]
+    assert recase(["of", "mice"], "title") == ["Of", "Mice"]  # the first word always
+    assert case_of(recase(["the", "bank", "of", "england", "said"], "title")) is S.TITLE
+    with pytest.raises(ValueError, match="unknown casing style 'shout'"):
+        recase(tokens, "shout")
+
+
+def test_recase_mixed_is_seeded_and_uses_only_the_given_styles() -> None:
+    sentences = [["Apple", "Inc"]] * 50
+    first = recase_mixed(sentences, random.Random(3), ["as_written", "lower"])
+    assert first == recase_mixed(sentences, random.Random(3), ["as_written", "lower"])
+    assert {tuple(s) for s in first} == {("Apple", "Inc"), ("apple", "inc")}
+
+
+# --- the featurizer ---------------------------------------------------------------------------
+
+WORDS = Vocabulary(["the", "London", "LONDON", "london", "said", "Said"])  # most frequent first
+CHARS = Vocabulary("abcdefghijklmnopqrstuvwxyzLONDTHESAI")
+
+
+def styles(batch_ids: torch.Tensor) -> list[tuple[str, bool]]:
+    n = len(S)
+    return [(S(int(i) % n).name, int(i) >= n) for i in batch_ids]
+
+
+def test_each_sentence_of_a_piece_gets_its_own_style_and_start() -> None:
+    featurizer = Featurizer(WORDS, CHARS, None, 8, sentence_casing=True)
+    piece = ["the", "london", SentenceStart("LONDON"), "SAID", SentenceStart("London"), "said"]
+    batch = featurizer.batch([piece, ["London", "said"]])
+    assert batch.sentence_case is not None
+    assert styles(batch.sentence_case[0]) == [
+        ("LOWER", True),
+        ("LOWER", False),
+        ("UPPER", True),
+        ("UPPER", False),
+        ("CASED", True),
+        ("CASED", False),
+    ]
+    assert styles(batch.sentence_case[1, :2]) == [("CASED", True), ("CASED", False)]
+    assert batch.sentence_case[1, 2:].tolist() == [0, 0, 0, 0]  # padding
+    assert Featurizer(WORDS, CHARS, None, 8).batch([piece]).sentence_case is None
+
+
+def test_truecasing_looks_up_caseless_sentences_as_their_most_frequent_form() -> None:
+    plain = Featurizer(WORDS, CHARS, None, 8)
+    truecased = Featurizer(WORDS, CHARS, None, 8, truecase=True)
+    london, said = WORDS.id("London"), WORDS.id("said")
+    for tokens in (["the", "london", "said"], ["THE", "LONDON", "SAID"]):
+        assert truecased.batch([tokens]).words[0].tolist() == [WORDS.id("the"), london, said]
+    assert plain.batch([["THE", "LONDON", "SAID"]]).words[0].tolist() == [
+        1,
+        WORDS.id("LONDON"),
+        1,
+    ]
+    # In ordinary cased text every word is looked up as written.
+    cased = ["the", "london", "Said", "London"]
+    assert truecased.batch([cased]).words.tolist() == plain.batch([cased]).words.tolist()
+    assert truecased.batch([["zzzz", "qqqq"]]).words[0].tolist() == [1, 1]  # unknown stays <unk>
+
+
+def test_truecasing_changes_only_word_ids() -> None:
+    plain = Featurizer(WORDS, CHARS, None, 8)
+    truecased = Featurizer(WORDS, CHARS, None, 8, truecase=True)
+    tokens = [["the", "london", "said"], ["LONDON", SentenceStart("the"), "said"]]
+    a, b = plain.batch(tokens), truecased.batch(tokens)
+    for name in ("glove", "casing", "chars", "token_index", "mask"):
+        assert torch.equal(getattr(a, name), getattr(b, name))

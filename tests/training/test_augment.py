@@ -1,0 +1,112 @@
+"""Casing augmentation: deterministic, tags untouched; re-cased test files; training with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tagger import Tagger
+from tagger.casing import SentenceCase, case_of
+from tagger.data import read_columns, read_conllu
+from tests.training.conftest import tiny_config
+from training.augment import augment_casing, recase_file, recased_corpus
+from training.config import CasingAugmentConfig, TrainConfig
+from training.train import train
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SENTENCES = [["The", "Apple", "is", "a", "great", "company", "!"], ["Peter", "works", "here"]] * 20
+DOCS = [i // 4 for i in range(len(SENTENCES))]
+
+
+def test_augmentation_is_deterministic_for_a_seed_and_varies_between_seeds() -> None:
+    config = CasingAugmentConfig(documents=0.3, sentences=0.3)
+    first = augment_casing(SENTENCES, DOCS, config, seed=7)
+    assert first == augment_casing(SENTENCES, DOCS, config, seed=7)
+    assert first != augment_casing(SENTENCES, DOCS, config, seed=8)
+    assert [len(s) for s in first] == [len(s) for s in SENTENCES]
+    assert [[t.lower() for t in s] for s in first] == [[t.lower() for t in s] for s in SENTENCES]
+
+
+def test_augmentation_rates_and_styles() -> None:
+    off = augment_casing(SENTENCES, DOCS, CasingAugmentConfig(), seed=1)
+    assert off == SENTENCES
+    lower_docs = CasingAugmentConfig(documents=1.0, styles={"lower": 1.0})
+    assert all(
+        case_of(s) is SentenceCase.LOWER for s in augment_casing(SENTENCES, DOCS, lower_docs, 1)
+    )
+    half = CasingAugmentConfig(sentences=0.5, styles={"upper": 1.0})
+    styles = [case_of(s) for s in augment_casing(SENTENCES * 10, DOCS * 10, half, seed=2)]
+    upper = styles.count(SentenceCase.UPPER) / len(styles)
+    assert 0.4 < upper < 0.6
+    assert set(styles) == {SentenceCase.UPPER, SentenceCase.CASED}
+
+
+def test_a_whole_document_is_recased_in_one_style() -> None:
+    config = CasingAugmentConfig(documents=1.0, styles={"lower": 1, "upper": 1})
+    recased = augment_casing(SENTENCES * 5, [d + 10 * k for k in range(5) for d in DOCS], config, 3)
+    per_document: dict[int, set[SentenceCase]] = {}
+    for index, tokens in enumerate(recased):
+        per_document.setdefault(index // 4, set()).add(case_of(tokens))
+    assert all(len(cases) == 1 for cases in per_document.values())
+    assert set.union(*per_document.values()) == {SentenceCase.LOWER, SentenceCase.UPPER}
+
+
+def test_recased_corpus_keeps_tags_lines_and_documents() -> None:
+    corpus = read_columns(FIXTURES / "mini.conll")
+    for variant in ("as_written", "lower", "upper", "title", "mixed"):
+        recased = recased_corpus(corpus, variant)
+        assert [s.tags for s in recased] == [s.tags for s in corpus]
+        assert [s.lines for s in recased] == [s.lines for s in corpus]
+        assert [s.doc_start for s in recased] == [s.doc_start for s in corpus]
+    assert all(case_of(s.tokens) is not SentenceCase.CASED for s in recased_corpus(corpus, "lower"))
+    with pytest.raises(ValueError, match="unknown casing variant"):
+        recased_corpus(corpus, "shouting")
+
+
+@pytest.mark.parametrize("name", ["mini.conll", "mini.conllu"])
+@pytest.mark.parametrize("variant", ["lower", "upper", "title", "mixed"])
+def test_recased_file_reads_back_with_the_same_tags(
+    tmp_path: Path, name: str, variant: str
+) -> None:
+    source, target = FIXTURES / name, tmp_path / name
+    recase_file(source, target, variant, seed=4)
+    read = read_conllu if name.endswith(".conllu") else read_columns
+    original, recased = read(source), read(target)
+    assert [s.tags for s in recased] == [s.tags for s in original]
+    assert [s.doc_start for s in recased] == [s.doc_start for s in original]
+    assert [[t.lower() for t in s.tokens] for s in recased] == [
+        [t.lower() for t in s.tokens] for s in original
+    ]
+    if variant in ("lower", "upper"):
+        expected = SentenceCase[variant.upper()]
+        assert {case_of(s.tokens) for s in recased} <= {expected, SentenceCase.NO_LETTERS}
+    again = tmp_path / f"again-{name}"
+    recase_file(source, again, variant, seed=4)
+    assert again.read_bytes() == target.read_bytes()
+
+
+def test_training_with_augmentation_selects_on_recased_validation(corpus, tmp_path) -> None:
+    overrides = {
+        "augment_casing": {"documents": 0.3, "sentences": 0.3},
+        "select_casings": ["as_written", "lower"],
+        "report_casings": ["lower", "upper", "mixed"],
+        "model": {
+            "hidden_size": 16,
+            "char_filters": 8,
+            "char_dim": 8,
+            "use_glove": False,
+            "sentence_casing_dim": 4,
+            "truecase_words": True,
+        },
+    }
+    config = TrainConfig.model_validate(
+        tiny_config(corpus, tmp_path / "run", epochs=3, **overrides)
+    )
+    results = train(config)
+    assert set(results["test_casings"]) == {"lower", "upper", "mixed"}
+    assert set(results["test_casings"]["lower"]) == {"pos", "chunk", "ner"}
+    tagger = Tagger.load(tmp_path / "run" / "model")
+    assert tagger.metrics["test_casings"] == results["test_casings"]
+    assert tagger.network.config.truecase_words and tagger.featurizer.truecase
+    assert tagger.featurizer.sentence_casing
