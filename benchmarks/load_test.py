@@ -36,6 +36,8 @@ from pathlib import Path
 
 import httpx
 
+from tagger.testing import random_tagger
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
@@ -149,7 +151,7 @@ def start_server(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAGGER_")}
     env.update({"TAGGER_TORCH_THREADS": "1", "TAGGER_LOG_LEVEL": "warning", **env_extra})
-    command = [sys.executable, "-m", "training.cli", "serve", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "tagger", "serve", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
     if model is not None:
         command += ["--model", str(model)]
@@ -303,13 +305,12 @@ async def run_cell(
 
 def random_model_dir(directory: Path) -> Path:
     """A small random tagger (ner/pos/chunk labels of CoNLL-2003) saved for the server."""
-    from tagger import Tagger
 
     ner = ["O"] + [f"{p}-{t}" for t in ("PER", "ORG", "LOC", "MISC") for p in "BI"]
     pos = ["NNP", "NN", "NNS", "VBZ", "VBD", "DT", "JJ", "IN", "PRP", ".", ","]
     chunk = ["O", "B-NP", "I-NP", "B-VP", "I-VP", "B-PP", "I-PP"]
     path = directory / "random-conll"
-    Tagger.random({"ner": ner, "pos": pos, "chunk": chunk}, seed=0, name="random").save(path)
+    random_tagger({"ner": ner, "pos": pos, "chunk": chunk}, seed=0, name="random").save(path)
     return path
 
 

@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="default: the server's own")
     args = parser.parse_args()
     port = free_port()
-    command = [sys.executable, "-m", "training.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "tagger", "serve", "--port", str(port)]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
     for model in args.model:

@@ -95,7 +95,7 @@ def end_to_end_speed(model: Path | None, sentences: list[list[str]], copies: int
         source, output = Path(tmp) / "input.txt", Path(tmp) / "out.jsonl"
         lines = [detokenize(s) for s in sentences] * copies
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        command = [sys.executable, "-m", "training.cli", "tag", str(source), "-o", str(output)]
+        command = [sys.executable, "-m", "tagger", "tag", str(source), "-o", str(output)]
         command += ["--model", str(model)] if model else []
         # Model loading is excluded by timing a tiny warm-up run and subtracting it.
         tiny = Path(tmp) / "tiny.txt"

@@ -1,4 +1,8 @@
-"""Dynamic batching: coalesce concurrent requests into one model call on a dedicated thread."""
+"""Dynamic batching: coalesce concurrent requests into one model call on a dedicated thread.
+
+A request's work is the list of pieces (token sequences) the library prepared for one model;
+limits and metrics count the sentences those pieces hold, whatever the model's packing.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.errors import ShuttingDownError
+
 log = logging.getLogger("service.batching")
 
 Words = Sequence[str]
@@ -18,7 +24,7 @@ RunFn = Callable[[list[Words], tuple[str, ...]], list[dict[str, Any]]]
 ObserveFn = Callable[["BatchStats"], None]
 
 
-class BatcherClosedError(RuntimeError):
+class BatcherClosedError(ShuttingDownError):
     """Raised by ``submit`` once shutdown has begun: no new work is accepted."""
 
 
@@ -28,6 +34,7 @@ class BatchStats:
 
     requests: int
     sentences: int
+    pieces: int
     tokens: int
     seconds: float
     queue_seconds: float
@@ -35,9 +42,10 @@ class BatchStats:
 
 @dataclass(slots=True)
 class _Job:
-    """One request's sentences waiting for the model, and the future its caller awaits."""
+    """One request's pieces waiting for the model, and the future its caller awaits."""
 
-    sentences: list[Words]
+    pieces: list[Words]
+    sentences: int  # sentences the pieces hold (what ``max_batch_size`` counts)
     tasks: tuple[str, ...]
     future: asyncio.Future[list[dict[str, Any]]]
     enqueued: float = field(default_factory=time.perf_counter)
@@ -86,15 +94,19 @@ class DynamicBatcher:
                 self._work(), name=f"batcher-{self.name}"
             )
 
-    async def submit(self, sentences: list[Words], tasks: Sequence[str]) -> list[dict[str, Any]]:
-        """Tag ``sentences`` (lists of token strings) for ``tasks``: one result dict each."""
+    async def submit(
+        self, pieces: list[Words], tasks: Sequence[str], sentences: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Tag ``pieces`` (lists of token strings) for ``tasks``: one result dict each.
+        ``sentences`` is how many sentences they hold (default: one a piece)."""
         if self._closing:
             raise BatcherClosedError("the service is shutting down")
-        if not sentences:
+        if not pieces:
             return []
         self.start()
         future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(sentences, tuple(tasks), future))
+        count = len(pieces) if sentences is None else sentences
+        self._queue.append(_Job(pieces, count, tuple(tasks), future))
         self._wakeup.set()
         return await future
 
@@ -115,7 +127,7 @@ class DynamicBatcher:
             if job.future.done():  # the caller went away (cancelled): skip its work
                 queue.popleft()
                 continue
-            n = len(job.sentences)
+            n = job.sentences
             if batch and size + n > self.max_batch_size:
                 break
             batch.append(queue.popleft())
@@ -175,8 +187,9 @@ class DynamicBatcher:
                 self._observe(
                     BatchStats(
                         requests=len(batch),
-                        sentences=sum(len(j.sentences) for j in batch),
-                        tokens=sum(len(s) for j in batch for s in j.sentences),
+                        sentences=sum(j.sentences for j in batch),
+                        pieces=sum(len(j.pieces) for j in batch),
+                        tokens=sum(len(p) for j in batch for p in j.pieces),
                         seconds=time.perf_counter() - started,
                         queue_seconds=sum(started - j.enqueued for j in batch) / len(batch),
                     )
@@ -189,17 +202,17 @@ class DynamicBatcher:
         for i, job in enumerate(batch):
             groups.setdefault(job.tasks, []).append(i)
         for tasks, indices in groups.items():
-            sentences = [s for i in indices for s in batch[i].sentences]
+            pieces = [p for i in indices for p in batch[i].pieces]
             try:
-                results = self._run(sentences, tasks)
+                results = self._run(pieces, tasks)
             except Exception as exc:  # the callers get the error, the worker carries on
-                log.exception("model %s failed on %d sentences", self.name, len(sentences))
+                log.exception("model %s failed on %d pieces", self.name, len(pieces))
                 for i in indices:
                     outcomes[i] = exc
                 continue
             offset = 0
             for i in indices:
-                n = len(batch[i].sentences)
+                n = len(batch[i].pieces)
                 outcomes[i] = results[offset : offset + n]
                 offset += n
         return outcomes

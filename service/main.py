@@ -10,15 +10,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.staticfiles import StaticFiles
 
 from service.batching import DynamicBatcher
-from service.deps import LoadedModel, ModelRegistry, TaggerLike, api_key_dependency, load_tagger
 from service.metrics import Metrics, MetricsMiddleware
 from service.middleware import ApiKeyMiddleware, BodySizeLimitMiddleware
+from service.registry import LoadedModel, ModelRegistry, TaggerLike, load_tagger
 from service.responses import OrjsonResponse, install_error_handlers
 from service.routes import demo, health, models, tag
 from service.routes import metrics as metrics_route
@@ -47,8 +47,8 @@ def _make_model(tagger: TaggerLike, settings: Settings, metrics: Metrics) -> Loa
     name = tagger.name
     batch_size = settings.predict_batch_size
 
-    def run(sentences: list, tasks: tuple[str, ...]) -> list:
-        return tagger.predict(sentences, tasks=list(tasks), batch_size=batch_size)
+    def run(pieces: list, tasks: tuple[str, ...]) -> list:
+        return tagger.run(pieces, list(tasks), batch_size)
 
     batcher = DynamicBatcher(
         run,
@@ -94,16 +94,35 @@ def _limit_torch_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def _document_request_bodies(app: FastAPI) -> None:
-    """OpenAPI generation plus the request schemas of routes that parse their own bodies."""
+def _document_openapi(app: FastAPI, settings: Settings) -> None:
+    """OpenAPI generation plus the request schemas of routes that parse their own bodies, and
+    the API-key scheme on /v1/* when keys are configured (``ApiKeyMiddleware`` checks them)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = tag.add_schemas(generate())
+            schema = tag.add_schemas(generate())
+            if settings.api_keys:
+                _add_api_key_scheme(schema, settings.api_key_header)
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_api_key_scheme(schema: dict[str, Any], header: str) -> None:
+    """Declare the API-key header and require it on every /v1/* operation."""
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["APIKeyHeader"] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": header,
+        "description": "API key; required on /v1/* when the service is configured with keys.",
+    }
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/v1/"):
+            for operation in operations.values():
+                operation["security"] = [{"APIKeyHeader": []}]
 
 
 def create_app(
@@ -152,12 +171,10 @@ def create_app(
     app.state.metrics = metrics
     app.state.registry = ModelRegistry()
     install_error_handlers(app)
-    _document_request_bodies(app)
+    _document_openapi(app, settings)
 
-    # The middleware rejects early; the dependency documents the scheme in OpenAPI (and re-checks).
-    auth = [Depends(api_key_dependency(settings))] if settings.api_keys else []
-    app.include_router(tag.router, dependencies=auth)
-    app.include_router(models.router, dependencies=auth)
+    app.include_router(tag.router)
+    app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(demo.router)

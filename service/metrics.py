@@ -75,6 +75,13 @@ class Metrics:
         self.sentences = Counter(
             "tagger_sentences_tagged", "Sentences tagged, by model.", ["model"], registry=r
         )
+        self.pieces = Counter(
+            "tagger_pieces_tagged",
+            "Token sequences the network read, by model (with document context, several "
+            "sentences make one piece; a very long sentence is read in several).",
+            ["model"],
+            registry=r,
+        )
 
     def observe_batch(self, model: str, stats: BatchStats) -> None:
         """Record one model call (called by the model's batcher)."""
@@ -84,6 +91,7 @@ class Metrics:
         self.queue_wait.labels(model).observe(stats.queue_seconds)
         self.tokens.labels(model).inc(stats.tokens)
         self.sentences.labels(model).inc(stats.sentences)
+        self.pieces.labels(model).inc(stats.pieces)
 
     def render(self) -> tuple[bytes, str]:
         """Exposition text; with several uvicorn workers, the sum over all of them."""

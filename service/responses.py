@@ -11,7 +11,27 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from service.errors import (
+    InvalidInputError,
+    NotReadyError,
+    ServiceError,
+    ShuttingDownError,
+    TooLargeError,
+    UnknownModelError,
+    UnknownTaskError,
+)
+
 log = logging.getLogger("service.errors")
+
+# The HTTP status of each of the service's own errors: the one place they become HTTP.
+STATUS: dict[type[ServiceError], int] = {
+    NotReadyError: 503,
+    ShuttingDownError: 503,
+    UnknownModelError: 404,
+    UnknownTaskError: 422,
+    InvalidInputError: 422,
+    TooLargeError: 413,
+}
 
 
 class OrjsonResponse(JSONResponse):
@@ -51,6 +71,12 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     )
 
 
+async def service_error(request: Request, exc: ServiceError) -> Response:
+    """A ServiceError as ``{"detail": message}`` with the status ``STATUS`` gives its type."""
+    code = next((STATUS[t] for t in type(exc).__mro__ if t in STATUS), 500)
+    return OrjsonResponse({"detail": _printable(str(exc))}, status_code=code)
+
+
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:
     """422 with location, message and type of each problem; inputs are not echoed back."""
     errors = [
@@ -70,4 +96,5 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ServiceError, service_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)

@@ -1,47 +1,33 @@
-"""The pipeline behind POST /v1/tag: limits, tokenise once, batch per model, merge, shape."""
+"""POST /v1/tag behind the route: limits, then the library's pipeline with one batcher per
+model (prepare -> batched run -> assemble), then the answer's shape. Everything between
+tokens and documents is the library's (``tagger.pipeline``); only HTTP concerns live here."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, status
-
-from service.batching import BatcherClosedError
-from service.deps import LoadedModel, ModelRegistry, Plan
+from service.errors import InvalidInputError, TooLargeError
+from service.registry import ModelRegistry, Plan
 from service.schemas import OutputFormat, TagRequest
 from service.settings import Settings
-from tagger import context
+from tagger import pipeline
+from tagger.pipeline import TokenizedDocument
 from tagger.serialize import document_to_dict
-from tagger.spans import build_document
-from tagger.tokenize import join_tokens, tokenize
-from tagger.types import Document, TaskTags, Token
+from tagger.types import Document, TaskTags
 
 # Texts this long (characters) are tokenised and serialised off the event loop.
 OFFLOAD_CHARS = 20_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_NO_TAGS = TaskTags(labels=[], scores=[])
-
-
-@dataclass(slots=True)
-class _Doc:
-    """A document between tokenisation and tagging."""
-
-    text: str
-    sentences: list[list[Token]]
-    empty_at: dict[int, int] | None = None  # sentence index -> offset, for empty sentences
 
 
 def check_limits(req: TagRequest, settings: Settings) -> list[tuple[str, str]]:
     """Apply the size limits and Unicode check; returns (location, text) per document."""
     if req.texts is not None:
         if len(req.texts) > settings.max_documents:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=f"too many documents: {len(req.texts)} > max_documents "
-                f"({settings.max_documents})",
+            raise InvalidInputError(
+                f"too many documents: {len(req.texts)} > max_documents ({settings.max_documents})"
             )
         texts = [(f"texts[{i}]", t) for i, t in enumerate(req.texts)]
     elif req.text is not None:
@@ -51,97 +37,46 @@ def check_limits(req: TagRequest, settings: Settings) -> list[tuple[str, str]]:
         for i, sentence in enumerate(req.tokens):
             for j, token in enumerate(sentence):
                 if not token:
-                    raise HTTPException(
-                        status.HTTP_422_UNPROCESSABLE_CONTENT,
-                        detail=f"tokens[{i}][{j}] is empty; tokens must be non-empty strings",
+                    raise InvalidInputError(
+                        f"tokens[{i}][{j}] is empty; tokens must be non-empty strings"
                     )
         texts = [("tokens", " ".join(" ".join(s) for s in req.tokens))]
     for where, text in texts:
         if len(text) > settings.max_text_length:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                detail=f"{where} is {len(text)} characters long; max_text_length is "
-                f"{settings.max_text_length}",
+            raise TooLargeError(
+                f"{where} is {len(text)} characters long; max_text_length is "
+                f"{settings.max_text_length}"
             )
         if _SURROGATE.search(text):
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=f"{where} contains an unpaired surrogate (not valid Unicode text)",
+            raise InvalidInputError(
+                f"{where} contains an unpaired surrogate (not valid Unicode text)"
             )
     return texts
 
 
-def _pretokenized(tokens: list[list[str]]) -> _Doc:
-    """Offsets for pre-tokenised input as ``Tagger.tag_tokens``: all tokens joined by spaces."""
-    text, sentences = join_tokens(tokens)
-    empty_at: dict[int, int] = {}
-    end = 0
-    for i, sentence in enumerate(sentences):
-        if sentence:
-            end = sentence[-1].end
-        else:
-            empty_at[i] = end
-    return _Doc(text, sentences, empty_at or None)
-
-
-def _prepare(req: TagRequest, texts: list[tuple[str, str]]) -> list[_Doc]:
+def tokenize(req: TagRequest, texts: list[tuple[str, str]]) -> list[TokenizedDocument]:
     """Tokenise every document once, whatever models will tag it."""
     if req.tokens is not None:
-        return [_pretokenized(req.tokens)]
-    return [_Doc(text, tokenize(text)) for _, text in texts]
+        return [pipeline.from_tokens(req.tokens)]
+    return [pipeline.tokenize_text(text) for _, text in texts]
 
 
-async def _predict(plan: Plan, docs: list[_Doc]) -> list[list[dict[str, TaskTags]]]:
-    """Send all non-empty sentences to each planned model's batcher; merged tags per sentence."""
-    words = [[t.text for t in s] for d in docs for s in d.sentences if s]
-    doc_ids = [i for i, d in enumerate(docs) for s in d.sentences if s]
-    try:
-        per_model = await asyncio.gather(
-            *(_submit(model, tasks, words, doc_ids) for model, tasks in plan)
-        )
-    except BatcherClosedError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
-    order = [task for _, tasks in plan for task in tasks]
-    merged: list[dict[str, TaskTags]] = []
-    for i in range(len(words)):
-        tags: dict[str, TaskTags] = {}
-        for (_, tasks), results in zip(plan, per_model, strict=True):
-            result = results[i]
-            for task in tasks:
-                tags[task] = result[task]
-        merged.append({task: tags[task] for task in order} if len(plan) > 1 else tags)
-    # Re-insert empty sentences (pre-tokenised input may contain them) in document order.
-    out: list[list[dict[str, TaskTags]]] = []
-    it = iter(merged)
-    for doc in docs:
-        out.append([next(it) if s else dict.fromkeys(order, _NO_TAGS) for s in doc.sentences])
-    return out
+async def run_plan(plan: Plan, documents: list[TokenizedDocument]) -> list[Document]:
+    """Each planned model prepares its pieces and tags them through its batcher; the
+    sentences' tags of all models are merged and assembled into documents."""
+
+    async def one_model(index: int) -> list[dict[str, TaskTags]]:
+        model, tasks = plan[index]
+        prepared = model.tagger.prepare(documents)
+        piece_tags = await model.batcher.submit(prepared.pieces, tasks, prepared.sentences)
+        return prepared.sentence_tags(piece_tags, tasks)
+
+    per_model = await asyncio.gather(*(one_model(i) for i in range(len(plan))))
+    return pipeline.assemble(documents, pipeline.merge(per_model))
 
 
-async def _submit(
-    model: LoadedModel, tasks: tuple[str, ...], words: list[list[str]], doc_ids: list[int]
-) -> list[dict[str, TaskTags]]:
-    """One model's tags per sentence; a model with document context gets each document's
-    sentences joined into pieces (as ``Tagger.predict`` with ``doc_ids`` does)."""
-    budget = model.tagger.context_tokens
-    if budget == 0:
-        return await model.batcher.submit(words, tasks)
-    lengths = [len(sentence) for sentence in words]
-    pieces = context.pack(lengths, doc_ids, budget)
-    piece_tags = await model.batcher.submit(context.join(words, pieces), tasks)
-    return context.split(piece_tags, pieces, lengths)
-
-
-def _document(doc: _Doc, tags: list[dict[str, TaskTags]]) -> Document:
-    """The library's Document (entities from the ``ner`` task when it ran)."""
-    return build_document(doc.text, list(zip(doc.sentences, tags, strict=True)))
-
-
-def _shape(
-    plan: Plan, docs: list[_Doc], tags: list[list[dict[str, TaskTags]]], fmt: OutputFormat
-) -> Any:
+def shape(plan: Plan, documents: list[Document], fmt: OutputFormat) -> Any:
     """The answer body: per-document dicts (shared with `tagger tag`) or displaCy's format."""
-    documents = [_document(d, t) for d, t in zip(docs, tags, strict=True)]
     if fmt is OutputFormat.displacy:
         return [
             {
@@ -151,23 +86,11 @@ def _shape(
             }
             for d in documents
         ]
-    body: dict[str, Any] = {
-        "model": {"name": plan[0][0].name, "version": plan[0][0].version},
-    }
+    body: dict[str, Any] = {"model": {"name": plan[0][0].name, "version": plan[0][0].version}}
     if len(plan) > 1:
         body["models"] = [{"name": m.name, "version": m.version} for m, _ in plan]
-    body["documents"] = [
-        _fix_empty(document_to_dict(d), doc.empty_at)
-        for d, doc in zip(documents, docs, strict=True)
-    ]
+    body["documents"] = [document_to_dict(d) for d in documents]
     return body
-
-
-def _fix_empty(doc: dict[str, Any], empty_at: dict[int, int] | None) -> dict[str, Any]:
-    """Give sentences without tokens the offset where they sit instead of 0..0."""
-    for i, offset in (empty_at or {}).items():
-        doc["sentences"][i]["start"] = doc["sentences"][i]["end"] = offset
-    return doc
 
 
 async def tag(
@@ -177,8 +100,8 @@ async def tag(
     plan = registry.plan(req.tasks, req.model)
     texts = check_limits(req, settings)
     big = sum(len(t) for _, t in texts) > OFFLOAD_CHARS
-    docs = await asyncio.to_thread(_prepare, req, texts) if big else _prepare(req, texts)
-    tags = await _predict(plan, docs)
+    documents = await asyncio.to_thread(tokenize, req, texts) if big else tokenize(req, texts)
+    tagged = await run_plan(plan, documents)
     if big:
-        return await asyncio.to_thread(_shape, plan, docs, tags, fmt)
-    return _shape(plan, docs, tags, fmt)
+        return await asyncio.to_thread(shape, plan, tagged, fmt)
+    return shape(plan, tagged, fmt)

@@ -10,7 +10,7 @@ sentences learns to decide by context instead.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -128,3 +128,56 @@ def recase_mixed(
         style = rng.choice(styles)
         out.append(list(tokens) if style == "as_written" else recase(tokens, style))
     return out
+
+
+class CasePrior(IntEnum):
+    """How a word is usually written in ordinary text (0 is padding): what a lowercase or
+    UPPERCASE sentence no longer shows, learnt from the training data like a unigram truecaser."""
+
+    PAD = 0
+    UNSEEN = 1  # never seen inside an ordinary sentence
+    LOWER = 2  # always lowercase
+    MOSTLY_LOWER = 3
+    MOSTLY_CAPITALISED = 4
+    CAPITALISED_RARE = 5  # always capitalised, but seen fewer than RARE times
+    CAPITALISED = 6  # always capitalised
+    ACRONYM = 7  # mostly all capitals (two letters or more)
+
+
+RARE = 3
+
+
+def case_priors(sentences: Iterable[Sequence[str]]) -> dict[str, int]:
+    """``CasePrior`` of every case-folded word seen inside ordinary (``CASED``) sentences.
+
+    A sentence's first word is not counted (it is capitalised because of where it is), nor are
+    words of lowercase, UPPERCASE or Title sentences (their casing is the sentence's style).
+    """
+    counts: dict[str, list[int]] = {}  # key -> [lower, capitalised, all capitals]
+    for tokens in sentences:
+        if case_of(tokens) is not SentenceCase.CASED:
+            continue
+        for token in tokens[1:]:
+            if not any(c.isalpha() for c in token):
+                continue
+            row = counts.setdefault(token.lower(), [0, 0, 0])
+            if token.isupper() and sum(c.isalpha() for c in token) >= 2:
+                row[2] += 1
+            elif token[0].isupper():
+                row[1] += 1
+            elif not any(c.isupper() for c in token):
+                row[0] += 1
+    return {key: int(_prior(*row)) for key, row in counts.items() if sum(row)}
+
+
+def _prior(lower: int, capitalised: int, capitals: int) -> CasePrior:
+    total = lower + capitalised + capitals
+    if capitals * 2 > total:
+        return CasePrior.ACRONYM
+    if lower == total:
+        return CasePrior.LOWER
+    if lower * 2 >= total:
+        return CasePrior.MOSTLY_LOWER
+    if lower:
+        return CasePrior.MOSTLY_CAPITALISED
+    return CasePrior.CAPITALISED if total >= RARE else CasePrior.CAPITALISED_RARE

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tagger.schemes import Scheme
+from tagger.schemes import Scheme, bioes_labels
+
+_BIOES_TO_IOB = {"B": "B", "I": "I", "E": "I", "S": "B"}
 
 
 class TaskSpec(BaseModel):
@@ -27,6 +29,29 @@ class TaskSpec(BaseModel):
     @property
     def is_span(self) -> bool:
         return self.scheme is not None
+
+    @property
+    def output_labels(self) -> list[str]:
+        """Label string to answer per internal label id: BIOES written as IOB2 when the task
+        answers in IOB1/IOB2 (IOB1 is then derived from the whole sequence)."""
+        if self.scheme is Scheme.BIOES and self.output_scheme in {Scheme.IOB2, Scheme.IOB1}:
+            return [
+                label if label == "O" else f"{_BIOES_TO_IOB[label[0]]}{label[1:]}"
+                for label in self.labels
+            ]
+        return list(self.labels)
+
+    @classmethod
+    def span(cls, name: str, tags: list[str], output_scheme: Scheme) -> TaskSpec:
+        """A span task learnt in BIOES (constrained CRF) that answers in ``output_scheme``."""
+        return cls(
+            name=name, labels=bioes_labels(tags), scheme=Scheme.BIOES, output_scheme=output_scheme
+        )
+
+    @classmethod
+    def plain(cls, name: str, tags: list[str]) -> TaskSpec:
+        """A task of independent tags (POS): its distinct tags, sorted."""
+        return cls(name=name, labels=sorted(set(tags)))
 
 
 class ModelConfig(BaseModel):
@@ -74,6 +99,13 @@ class ModelConfig(BaseModel):
         False,
         description="In a lowercase, UPPERCASE or Title sentence, look each word up as the "
         "training data's most frequent casing of it ('london' -> 'London').",
+    )
+    case_prior_dim: int = Field(
+        0,
+        ge=0,
+        description="Embedding size of each word's usual casing in the training data's "
+        "ordinary sentences (always lowercase, capitalised, an acronym...: a unigram "
+        "truecaser), which a lowercase or UPPERCASE sentence no longer shows (0: none).",
     )
     context_tokens: int = Field(
         0,

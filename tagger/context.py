@@ -10,8 +10,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from tagger.types import TaskTags
-
 
 def document_ids(doc_starts: Sequence[bool]) -> list[int]:
     """Document index of each sentence, from the flags marking a document's first sentence.
@@ -73,22 +71,3 @@ def join(sentences: Sequence[Sequence[str]], pieces: Sequence[Sequence[int]]) ->
 
 def _marked(sentence: Sequence[str]) -> list[str]:
     return [SentenceStart(sentence[0]), *sentence[1:]] if sentence else []
-
-
-def split(
-    piece_tags: Sequence[dict[str, TaskTags]],
-    pieces: Sequence[Sequence[int]],
-    lengths: Sequence[int],
-) -> list[dict[str, TaskTags]]:
-    """Cut each piece's tags back into its sentences' tags (the inverse of ``join``)."""
-    results: list[dict[str, TaskTags]] = [{} for _ in lengths]
-    for tags, piece in zip(piece_tags, pieces, strict=True):
-        start = 0
-        for index in piece:
-            end = start + lengths[index]
-            results[index] = {
-                task: TaskTags(task_tags.labels[start:end], task_tags.scores[start:end])
-                for task, task_tags in tags.items()
-            }
-            start = end
-    return results

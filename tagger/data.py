@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tagger.errors import TaggerError, UsageError
+
 CONLL2003_COLUMNS = ("token", "pos", "chunk", "ner")
 CONLLU_TASKS = {"upos": 3, "xpos": 4}
 DOCSTART = "-DOCSTART-"
 
 
-class DataFormatError(ValueError):
+class DataFormatError(TaggerError, ValueError):
     """Bad input data, with the file and line where it was found."""
 
     def __init__(self, path: str | Path, line: int | None, message: str) -> None:
@@ -35,10 +37,10 @@ def parse_columns(columns: str | Sequence[str]) -> tuple[str, ...]:
     """Accept ``"token,pos,chunk,ner"`` or a sequence; ``-`` or ``_`` marks an ignored column."""
     names = tuple(c.strip() for c in (columns.split(",") if isinstance(columns, str) else columns))
     if "token" not in names:
-        raise ValueError(f"columns {names} must include 'token'")
+        raise UsageError(f"columns {names} must include 'token'")
     task_names = [n for n in names if n not in {"token", "-", "_"}]
     if len(set(task_names)) != len(task_names):
-        raise ValueError(f"columns {names} name a task twice")
+        raise UsageError(f"columns {names} name a task twice")
     return names
 
 
@@ -101,7 +103,7 @@ def read_conllu(path: str | Path, tasks: Sequence[str] = ("upos", "xpos")) -> li
     path = Path(path)
     unknown = [t for t in tasks if t not in CONLLU_TASKS]
     if unknown:
-        raise ValueError(f"unknown CoNLL-U task(s) {unknown}; known: {sorted(CONLLU_TASKS)}")
+        raise UsageError(f"unknown CoNLL-U task(s) {unknown}; known: {sorted(CONLLU_TASKS)}")
     sentences: list[Sentence] = []
     current = Sentence([], {t: [] for t in tasks})
     for number, line in _open_lines(path):

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tagger.casing import SentenceCase, TokenFlags, sentence_case, token_flags
+from tagger.casing import CasePrior, SentenceCase, TokenFlags, sentence_case, token_flags
 from tagger.context import SentenceStart
 from tagger.vocab import CASINGS, Vocabulary, casing, word_key
 
@@ -28,6 +28,7 @@ class Batch(NamedTuple):
     mask: Tensor  # [B, T] bool, True on real tokens
     word_keys: Tensor | None = None  # [B, T] case-folded word id within the batch (word memory)
     sentence_case: Tensor | None = None  # [B, T] style of each token's sentence (+ first token)
+    case_prior: Tensor | None = None  # [B, T] how each word is usually written (CasePrior)
 
 
 class Featurizer:
@@ -44,6 +45,7 @@ class Featurizer:
         word_keys: bool = False,
         sentence_casing: bool = False,
         truecase: bool = False,
+        case_prior: dict[str, int] | None = None,
         cache_size: int = 200_000,
     ) -> None:
         self.words, self.chars, self.max_word_length = words, chars, max_word_length
@@ -62,6 +64,7 @@ class Featurizer:
         if truecase:
             for index in range(len(words) - 1, 1, -1):
                 self.truecase_ids[words.itos[index].lower()] = index
+        self.case_prior = case_prior
         self.token_case = lru_cache(maxsize=cache_size)(self._token_case)
 
     def _token_ids(self, token: str) -> tuple[int, int, int, tuple[int, ...]]:
@@ -71,9 +74,11 @@ class Featurizer:
         word = self.words.id(word_key(token, self.lowercase_words))
         return word, glove_row, casing(token), char_ids
 
-    def _token_case(self, token: str) -> tuple[TokenFlags, int]:
-        """(casing facts, word id when its sentence is caseless) of one token."""
-        return token_flags(token), self.truecase_ids.get(word_key(token, True), 1)
+    def _token_case(self, token: str) -> tuple[TokenFlags, int, int]:
+        """(casing facts, word id when its sentence is caseless, case prior) of one token."""
+        key = word_key(token, True)
+        prior = (self.case_prior or {}).get(token.lower(), CasePrior.UNSEEN)
+        return token_flags(token), self.truecase_ids.get(key, 1), prior
 
     def _sentence_cases(self, sequence: Sequence[str]) -> list[tuple[SentenceCase, bool]]:
         """Per token: the style of its sentence, and whether it begins one. A sequence's
@@ -98,11 +103,14 @@ class Featurizer:
         distinct_chars: list[tuple[int, ...]] = []
         flat: list[tuple[int, int, int, int]] = []  # per real token, in mask (row-major) order
         styles: list[int] = []  # per real token: SentenceCase id, shifted for a first token
+        priors: list[int] = []  # per real token: CasePrior id
         track_case = self.sentence_casing or self.truecase
         for sentence in sentences:
             cases = self._sentence_cases(sentence) if track_case else []
             for position, token in enumerate(sentence):
                 word, glove, case, char_ids = self.token_ids(token)
+                if self.case_prior is not None:
+                    priors.append(self.token_case(token)[2])
                 if track_case:
                     style, first = cases[position]
                     if self.truecase and style.is_caseless:
@@ -131,6 +139,7 @@ class Featurizer:
             torch.from_numpy(mask),
             _word_keys(sentences, mask) if self.word_keys else None,
             _scatter(styles, mask) if self.sentence_casing else None,
+            _scatter(priors, mask) if self.case_prior is not None else None,
         )
 
 

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from tagger.casing import CasePrior
 from tagger.config import ModelConfig, TaskSpec
 from tagger.crf import CRF
 from tagger.features import SENTENCE_CASE_CLASSES, Batch
@@ -85,11 +86,17 @@ class Embedder(nn.Module):
             if config.sentence_casing_dim
             else None
         )
+        self.case_prior = (
+            nn.Embedding(len(CasePrior), config.case_prior_dim, padding_idx=0)
+            if config.case_prior_dim
+            else None
+        )
         self.output_size = (
             config.word_dim
             + (config.char_filters if self.chars else 0)
             + config.casing_dim
             + config.sentence_casing_dim
+            + config.case_prior_dim
         )
 
     def forward(self, batch: Batch, word_dropout: float = 0.0) -> Tensor:
@@ -110,6 +117,10 @@ class Embedder(nn.Module):
                     "this model needs sentence casing (Featurizer(sentence_casing=True))"
                 )
             parts.append(self.sentence_case(batch.sentence_case))  # [B, T, sentence_casing_dim]
+        if self.case_prior is not None:
+            if batch.case_prior is None:
+                raise ValueError("this model needs case priors (Featurizer(case_prior=...))")
+            parts.append(self.case_prior(batch.case_prior))  # [B, T, case_prior_dim]
         return torch.cat(parts, dim=2)  # [B, T, output_size]
 
 

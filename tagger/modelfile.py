@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tagger.config import ModelConfig, TaskSpec
+from tagger.errors import TaggerError
 from tagger.locations import (  # noqa: F401 (re-exported: part of this module's interface)
     CONFIG,
     METRICS,
@@ -28,10 +30,27 @@ from tagger.locations import (  # noqa: F401 (re-exported: part of this module's
 )
 
 FORMAT_VERSION = 1
+# Keys of config.json that ``ModelFile`` holds in fields of their own (not in ``meta``).
+_STRUCTURE_KEYS = frozenset({"model", "tasks", "format_version"})
 
 
-class ModelFileError(RuntimeError):
+class ModelFileError(TaggerError, RuntimeError):
     """A model directory that is missing, incomplete or corrupt."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    """The parts of a model directory: architecture, tasks, vocabularies, weights, and the
+    description (name, version, training data, GloVe fingerprint...) and metrics beside them."""
+
+    config: ModelConfig
+    tasks: list[TaskSpec]
+    words: list[str]
+    chars: list[str]
+    state: dict[str, torch.Tensor]
+    meta: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    case_prior: dict[str, int] = field(default_factory=dict)  # word -> tagger.casing.CasePrior
 
 
 def file_sha256(path: str | Path) -> str:
@@ -54,22 +73,26 @@ def environment_versions() -> dict[str, str]:
     }
 
 
-def save_model_dir(
-    path: str | Path,
-    state: dict[str, torch.Tensor],
-    config: dict[str, Any],
-    vocab: dict[str, list[str]],
-    metrics: dict[str, Any] | None = None,
-) -> None:
+def save_model_dir(path: str | Path, model: ModelFile) -> None:
     """Write a model directory atomically (a temp directory renamed into place)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {k: v for k, v in model.meta.items() if k not in _STRUCTURE_KEYS}
+    config = {
+        "format_version": FORMAT_VERSION,
+        **meta,
+        "model": model.config.model_dump(mode="json"),
+        "tasks": [task.model_dump(mode="json") for task in model.tasks],
+    }
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        save_file({k: v.contiguous() for k, v in state.items()}, staging / WEIGHTS)
-        write_json(staging / CONFIG, {"format_version": FORMAT_VERSION, **config})
+        save_file({k: v.contiguous() for k, v in model.state.items()}, staging / WEIGHTS)
+        write_json(staging / CONFIG, config)
+        vocab: dict[str, Any] = {"words": model.words, "chars": model.chars}
+        if model.case_prior:
+            vocab["case_prior"] = model.case_prior
         write_json(staging / VOCAB, vocab)
-        write_json(staging / METRICS, metrics or {})
+        write_json(staging / METRICS, model.metrics)
         # mkdtemp makes a private directory; a model is meant to be read by others (e.g. the
         # non-root user of the Docker image), so give it ordinary permissions.
         staging.chmod(0o755)
@@ -99,7 +122,7 @@ def read_json(path: Path) -> Any:
         raise ModelFileError(f"{path}: corrupt JSON ({error})") from None
 
 
-def load_model_dir(path: str | Path) -> dict[str, Any]:
+def load_model_dir(path: str | Path) -> ModelFile:
     """Read and check a model directory: weights, config (parsed), vocab and metrics."""
     path = Path(path)
     if not path.is_dir():
@@ -119,20 +142,30 @@ def load_model_dir(path: str | Path) -> dict[str, Any]:
         model_config = ModelConfig(**config["model"])
         tasks = [TaskSpec(**t) for t in config["tasks"]]
         words, chars = list(vocab["words"]), list(vocab["chars"])
-    except (KeyError, TypeError, ValidationError) as error:
+        case_prior = {str(k): int(v) for k, v in vocab.get("case_prior", {}).items()}
+    except (KeyError, TypeError, AttributeError, ValueError, ValidationError) as error:
         raise ModelFileError(f"{path}: invalid model description ({error})") from None
+    if not isinstance(metrics, dict):
+        raise ModelFileError(f"{path / METRICS}: expected a JSON object")
+    check_glove(path, model_config, config.get("glove"))
     if not (path / WEIGHTS).is_file():
         raise ModelFileError(f"{path}: incomplete model directory, {WEIGHTS} is missing")
     try:
         state = load_file(path / WEIGHTS)
     except (SafetensorError, OSError, ValueError) as error:
         raise ModelFileError(f"{path / WEIGHTS}: corrupt weights ({error})") from None
-    return {
-        "meta": config,
-        "model": model_config,
-        "tasks": tasks,
-        "words": words,
-        "chars": chars,
-        "state": state,
-        "metrics": metrics,
-    }
+    meta = {k: v for k, v in config.items() if k not in _STRUCTURE_KEYS}
+    return ModelFile(model_config, tasks, words, chars, state, meta, metrics, case_prior)
+
+
+def check_glove(path: Path, config: ModelConfig, recorded: Any) -> None:
+    """A model that uses GloVe must have been trained with the vectors installed here."""
+    if recorded is None:
+        return
+    if not isinstance(recorded, dict):
+        raise ModelFileError(f"{path}: invalid model description ('glove' is not an object)")
+    from tagger.glove import glove_fingerprint
+
+    sha = recorded.get("sha256")
+    if config.use_glove and sha and sha != glove_fingerprint():
+        raise ModelFileError(f"{path}: trained with different GloVe vectors than installed")

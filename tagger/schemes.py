@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 
@@ -28,6 +28,24 @@ def split_tag(tag: str) -> tuple[str, str | None]:
     if not sep or prefix not in {"B", "I", "E", "S"} or not label:
         raise TagSequenceError(f"not a span tag: {tag!r}")
     return prefix, label
+
+
+def is_span_tagging(tags: Iterable[str]) -> bool:
+    """True when every tag is ``O`` or PREFIX-TYPE with a B/I/E/S prefix (NER, chunks): the
+    one rule that makes a task a span task."""
+    try:
+        for tag in tags:
+            split_tag(tag)
+    except TagSequenceError:
+        return False
+    return True
+
+
+def bioes_labels(tags: Iterable[str]) -> list[str]:
+    """The BIOES label set covering the span types of ``tags`` (in any scheme): what a span
+    task learns internally, ``O`` first, then B/I/E/S of each type in alphabetical order."""
+    types = sorted({split_tag(tag)[1] for tag in tags if tag != "O"})  # type: ignore[type-var]
+    return ["O"] + [f"{prefix}-{kind}" for kind in types for prefix in "BIES"]
 
 
 def spans(tags: Sequence[str], scheme: Scheme) -> list[tuple[str, int, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tagger.schemes import Scheme, spans
-from tagger.types import Document, Entity, TaggedSentence, TaskTags, Token
+from tagger.types import Entity, TaskTags, Token
 
 ENTITY_TASK = "ner"
 
@@ -18,17 +18,3 @@ def entities(text: str, tokens: Sequence[Token], tags: TaskTags) -> list[Entity]
         score = sum(tags.scores[first:last]) / (last - first)
         found.append(Entity(text[start:end], label, start, end, round(score, 6)))
     return found
-
-
-def build_document(
-    text: str, sentences: Sequence[tuple[list[Token], dict[str, TaskTags]]]
-) -> Document:
-    """A Document from tokenised sentences and their tags; entities from the ``ner`` task."""
-    tagged = [TaggedSentence(tokens, tags) for tokens, tags in sentences]
-    found = [
-        entity
-        for sentence in tagged
-        if ENTITY_TASK in sentence.tags
-        for entity in entities(text, sentence.tokens, sentence.tags[ENTITY_TASK])
-    ]
-    return Document(text, tagged, found)

@@ -17,7 +17,7 @@ and a plausible sentence start follow, never after an abbreviation or initial, a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from tagger.types import Token
 
@@ -191,19 +191,3 @@ def tokenize(text: str) -> list[list[Token]]:
     if current:
         sentences.append(current)
     return sentences
-
-
-def join_tokens(sentences: Sequence[Sequence[str]]) -> tuple[str, list[list[Token]]]:
-    """Text and offsets for pre-tokenised input: every token joined to the next by one space."""
-    pieces: list[str] = []
-    rows: list[list[Token]] = []
-    offset = 0
-    for sentence in sentences:
-        row = []
-        for word in sentence:
-            start = offset + (1 if pieces else 0)
-            row.append(Token(word, start, start + len(word)))
-            pieces.append(word)
-            offset = start + len(word)
-        rows.append(row)
-    return " ".join(pieces), rows

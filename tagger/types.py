@@ -39,18 +39,13 @@ class Entity:
 
 @dataclass(slots=True)
 class TaggedSentence:
-    """One sentence: its tokens and, per task name, the predicted tags."""
+    """One sentence: its tokens, per task name the predicted tags, and its character span
+    (for an empty sentence, the offset where it sits)."""
 
     tokens: list[Token]
-    tags: dict[str, TaskTags] = field(default_factory=dict)
-
-    @property
-    def start(self) -> int:
-        return self.tokens[0].start if self.tokens else 0
-
-    @property
-    def end(self) -> int:
-        return self.tokens[-1].end if self.tokens else 0
+    tags: dict[str, TaskTags]
+    start: int
+    end: int
 
 
 @dataclass(slots=True)

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tagger.config import ModelConfig
 from tagger.data import CONLL2003_COLUMNS
+from tagger.errors import TaggerError
 from tagger.schemes import Scheme
 
 
-class ConfigError(ValueError):
+class ConfigError(TaggerError, ValueError):
     """A config file that cannot be read or does not validate."""
 
 

@@ -8,9 +8,16 @@ from pathlib import Path
 
 from tagger.config import TaskSpec
 from tagger.data import DataFormatError, Sentence, read_corpus, read_hf
-from tagger.schemes import Scheme, TagSequenceError, convert, detect_scheme, split_tag, validate
+from tagger.schemes import (
+    Scheme,
+    TagSequenceError,
+    convert,
+    detect_scheme,
+    is_span_tagging,
+    validate,
+)
 from tagger.vocab import PAD, UNK, Vocabulary, word_key
-from training.config import DataConfig
+from training.config import ConfigError, DataConfig
 
 SPLITS = ("train", "valid", "test")
 
@@ -31,19 +38,13 @@ def load_splits(data: DataConfig) -> dict[str, list[Sentence]]:
         if path is not None:
             splits[split] = read_corpus(path, data.columns, data.conllu_tasks)
     if "train" not in splits:
-        raise ValueError("the config names no training data (data.train or data.hf)")
+        raise ConfigError("the config names no training data (data.train or data.hf)")
     return splits
 
 
 def is_span_task(sentences: Sequence[Sentence], task: str) -> bool:
     """A task whose every tag is O or PREFIX-TYPE with a B/I/E/S prefix (NER, chunks)."""
-    try:
-        for sentence in sentences:
-            for tag in sentence.tags[task]:
-                split_tag(tag)
-    except TagSequenceError:
-        return False
-    return True
+    return is_span_tagging(tag for sentence in sentences for tag in sentence.tags[task])
 
 
 def check_span_tags(
@@ -67,19 +68,15 @@ def build_tasks(splits: dict[str, list[Sentence]], data: DataConfig) -> list[Tas
     tasks = data.tasks or available
     missing = [t for t in tasks if t not in available]
     if missing:
-        raise ValueError(f"task(s) {missing} not in the data; it has {available}")
+        raise ConfigError(f"task(s) {missing} not in the data; it has {available}")
     specs = []
     for task in tasks:
+        tags = [tag for s in train for tag in s.tags[task]]
         if is_span_task(train, task):
             scheme = check_span_tags(train, task, str(data.train), data.schemes.get(task))
-            types = sorted({tag[2:] for s in train for tag in s.tags[task] if tag != "O"})
-            labels = ["O"] + [f"{prefix}-{kind}" for kind in types for prefix in "BIES"]
-            specs.append(
-                TaskSpec(name=task, labels=labels, scheme=Scheme.BIOES, output_scheme=scheme)
-            )
+            specs.append(TaskSpec.span(task, tags, scheme))
         else:
-            labels = sorted({tag for s in train for tag in s.tags[task]})
-            specs.append(TaskSpec(name=task, labels=labels))
+            specs.append(TaskSpec.plain(task, tags))
     return specs
 
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from tagger import Tagger
 from tagger.context import document_ids
 from tagger.data import DataFormatError, Sentence, read_corpus
-from tagger.modelfile import ModelFileError
 from training.corpus import check_known_labels
 from training.metrics import score_task
 
@@ -56,21 +51,12 @@ def columns_for(tagger: Tagger, path: Path) -> list[str] | None:
     return list(columns) if columns and path.suffix != ".conllu" else None
 
 
-def evaluate_from_cli(data_file: Path, model_dir: Path | None, as_json: bool) -> None:
-    """The CLI body: print a table or one JSON object; clear errors, no tracebacks."""
-    try:
-        tagger = Tagger.load(model_dir)
-        conllu_tasks = [t for t in tagger.tasks if t in {"upos", "xpos"}]
-        sentences = read_corpus(data_file, columns_for(tagger, data_file), conllu_tasks)
-        results = evaluate_tagger(tagger, sentences, str(data_file))
-    except (DataFormatError, ModelFileError, ValueError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
-    if as_json:
-        json.dump(results, sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        typer.echo(format_results(results))
+def evaluate_file(data_file: Path, model_dir: Path | None) -> dict[str, dict[str, Any]]:
+    """Load a model and score it on a gold file (its recorded column layout for column files)."""
+    tagger = Tagger.load(model_dir)
+    conllu_tasks = [t for t in tagger.tasks if t in {"upos", "xpos"}]
+    sentences = read_corpus(data_file, columns_for(tagger, data_file), conllu_tasks)
+    return evaluate_tagger(tagger, sentences, str(data_file))
 
 
 def format_results(results: dict[str, dict[str, Any]]) -> str:

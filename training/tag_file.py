@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import orjson
-import typer
 from tqdm import tqdm
 
 from tagger import Tagger
-from tagger.modelfile import ModelFileError
+from tagger.errors import TaggerError
 from tagger.serialize import document_to_dict
 from tagger.types import Document
 
@@ -45,7 +44,7 @@ class TaggerLike(Protocol):
 LoadTagger = Callable[[Path | None], TaggerLike]
 
 
-class TagFileError(Exception):
+class TagFileError(TaggerError):
     """A user-facing problem (input, output or model), reported as ``error: WHERE: MESSAGE``."""
 
     def __init__(self, where: str | None, message: str) -> None:
@@ -246,7 +245,7 @@ def load_model(load_tagger: LoadTagger, model_dir: Path | None) -> TaggerLike:
     """Load the model, turning the usual failures (missing/invalid files) into a TagFileError."""
     try:
         return load_tagger(model_dir)
-    except (ModelFileError, OSError, ValueError, KeyError) as e:
+    except (TaggerError, OSError) as e:
         which = "model" if model_dir is not None else "the default model"
         raise TagFileError(None, f"cannot load {which}: {e}") from None
 
@@ -263,10 +262,11 @@ def run_tagging(
     input_file: Path,
     output: Path | None,
     output_format: str,
-    model_dir: Path | None,
-    load_tagger: LoadTagger,
-    chunk_size: int,
-    batch_size: int,
+    model_dir: Path | None = None,
+    *,
+    load_tagger: LoadTagger | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    batch_size: int = BATCH_SIZE,
 ) -> int:
     """Validate, load the model, then stream input -> tagger -> output; returns the count."""
     writer = WRITERS.get(output_format)
@@ -274,7 +274,7 @@ def run_tagging(
         raise TagFileError("--format", f"unknown format {output_format!r} (jsonl or conll)")
     check_input(input_file)
     records = iter_records(input_file, jsonl=is_jsonl(input_file))
-    tagger = load_model(load_tagger, model_dir)
+    tagger = load_model(load_tagger or load_default_tagger, model_dir)
     total = input_file.stat().st_size
     with (
         tqdm(
@@ -287,33 +287,3 @@ def run_tagging(
         )
         bar.update(total - bar.n)
     return count
-
-
-def tag_from_cli(
-    input_file: Path,
-    output: Path | None = None,
-    output_format: str = "jsonl",
-    model_dir: Path | None = None,
-    *,
-    load_tagger: LoadTagger | None = None,
-    chunk_size: int = CHUNK_SIZE,
-    batch_size: int = BATCH_SIZE,
-) -> None:
-    """Entry point of ``tagger tag``: user errors print one line on stderr and exit with 1."""
-    try:
-        count = run_tagging(
-            input_file,
-            output,
-            output_format,
-            model_dir,
-            load_tagger or load_default_tagger,
-            chunk_size,
-            batch_size,
-        )
-    except TagFileError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1) from None
-    except OSError as e:
-        typer.echo(f"error: {e.filename or input_file}: {e.strerror or e}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"tagged {count} documents -> {output or 'stdout'}", err=True)

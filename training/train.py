@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import typer
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tagger import Tagger, context
+from tagger.casing import case_priors
 from tagger.context import document_ids
-from tagger.data import DataFormatError, Sentence
+from tagger.data import Sentence
 from tagger.features import Featurizer
 from training import distributed
 from training.augment import augment_casing, recased_corpus
 from training.checkpoint import load_checkpoint, save_checkpoint
-from training.config import ConfigError, TrainConfig, load_config
+from training.config import TrainConfig
 from training.corpus import (
     build_tasks,
     build_vocabularies,
@@ -72,7 +72,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "training_config": config.model_dump(mode="json"),
         "inference": {"int8": config.int8_inference},
     }
-    tagger = Tagger.create(config.model, specs, words, chars, meta)
+    priors = case_priors(s.tokens for s in splits["train"]) if config.model.case_prior_dim else None
+    tagger = Tagger.create(config.model, specs, words, chars, meta, priors)
     network = tagger.network
     init_unknown_words(network, tagger.featurizer)
     gold = encode_tags(splits["train"], specs)
@@ -171,7 +172,7 @@ def averaged(tagger: Tagger, decay: float | None) -> tuple[AveragedModel | None,
     if decay is None:
         return None, tagger
     ema = AveragedModel(tagger.network, multi_avg_fn=get_ema_multi_avg_fn(decay))
-    return ema, Tagger(ema.module, tagger.words, tagger.chars, tagger.meta)
+    return ema, Tagger(ema.module, tagger.words, tagger.chars, tagger.meta, None, tagger.case_prior)
 
 
 def init_unknown_words(network: torch.nn.Module, featurizer: Featurizer) -> None:
@@ -345,24 +346,3 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
 def rewrite_metrics_log(path: Path, history: list[dict[str, Any]]) -> None:
     """Make the log match the checkpoint (a resumed run drops epochs after it)."""
     path.write_text("".join(json.dumps(r) + "\n" for r in history), encoding="utf-8")
-
-
-def train_from_cli(
-    config_path: Path,
-    output_dir: Path | None,
-    seed: int | None,
-    epochs: int | None,
-    threads: int | None,
-    resume: bool,
-) -> None:
-    """The ``tagger train`` body: config + overrides, clear one-line errors."""
-    try:
-        config = load_config(config_path)
-        overrides = {"output_dir": output_dir, "seed": seed, "epochs": epochs, "threads": threads}
-        config = config.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-        results = train(config, resume=resume)
-    except (ConfigError, DataFormatError, ValueError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
-    if results:
-        typer.echo(json.dumps({k: v for k, v in results.items() if k != "valid"}, indent=2))

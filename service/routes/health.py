@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from service.deps import ModelRegistry, get_registry
+from service.deps import get_registry
+from service.registry import ModelRegistry
 from service.responses import OrjsonResponse
 from service.schemas import ERRORS, HealthResponse
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from service.deps import ModelRegistry, get_registry
+from service.deps import get_registry
+from service.registry import ModelRegistry
 from service.schemas import ERRORS, ModelsResponse
 
 router = APIRouter(prefix="/v1", tags=["models"])

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from service.main import create_app
 from service.settings import Settings
 from tagger import Tagger
+from tagger.testing import random_tagger
 
 NER = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 POS = ["NNP", "NN", "NNS", "VBZ", "VBD", "DT", "JJ", "IN", "PRP", ".", ","]
@@ -23,12 +24,12 @@ XPOS = ["NNP", "NN", "VBZ", "DT", "JJ", "IN", "PRP", "."]
 
 def conll_random(seed: int = 0) -> Tagger:
     """A random CoNLL-2003-like tagger: ner, pos, chunk."""
-    return Tagger.random({"ner": NER, "pos": POS, "chunk": CHUNK}, seed=seed, name="conll-random")
+    return random_tagger({"ner": NER, "pos": POS, "chunk": CHUNK}, seed=seed, name="conll-random")
 
 
 def ud_random(seed: int = 1) -> Tagger:
     """A random UD-like tagger: upos, xpos."""
-    return Tagger.random({"upos": UPOS, "xpos": XPOS}, seed=seed, name="ud-random")
+    return random_tagger({"upos": UPOS, "xpos": XPOS}, seed=seed, name="ud-random")
 
 
 @pytest.fixture(autouse=True)

@@ -56,7 +56,7 @@ def serve(
     log_path: Path | None = None,
     ready_timeout: float = 180.0,
 ) -> Iterator[Server]:
-    """Start ``python -m training.cli serve --port P *args``; yield once /health/ready is 200."""
+    """Start ``python -m tagger serve --port P *args``; yield once /health/ready is 200."""
     port = free_port()
     log_path = log_path or Path(f"/tmp/tagger-serve-{port}.log")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TAGGER_")}
@@ -65,7 +65,7 @@ def serve(
     environment.setdefault("TAGGER_WORKERS", "1")  # `--workers` in ``args`` still wins
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "training.cli", "serve", "--host", "127.0.0.1",
+            [sys.executable, "-m", "tagger", "serve", "--host", "127.0.0.1",
              "--port", str(port), *args],
             cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -97,6 +97,9 @@ def test_ready_turns_200_once_slow_models_have_loaded(monkeypatch: pytest.Monkey
 
 def test_the_supervisor_side_does_not_import_torch() -> None:
     """`tagger serve` with several workers: the supervising process needs settings, not torch."""
-    code = "import sys, service.server, training.cli; print('torch' in sys.modules)"
+    code = (
+        "import sys, service.server, tagger.cli; tagger.cli.make_app(); "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

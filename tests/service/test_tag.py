@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tagger import Tagger
+from tagger.testing import random_tagger
 from tests.service.conftest import CHUNK, NER, POS, ClientFactory, all_tokens, assert_offsets
 
 
@@ -112,8 +113,8 @@ def test_configured_default_tasks_span_models(
 def test_default_tasks_gather_tasks_of_several_models(
     make_client: ClientFactory, ud_tagger: Tagger
 ) -> None:
-    ner = Tagger.random({"ner": NER}, seed=2, name="ner-random")
-    pos_chunk = Tagger.random({"pos": POS, "chunk": CHUNK}, seed=3, name="pos-chunk-random")
+    ner = random_tagger({"ner": NER}, seed=2, name="ner-random")
+    pos_chunk = random_tagger({"pos": POS, "chunk": CHUNK}, seed=3, name="pos-chunk-random")
     taggers = [ner, pos_chunk, ud_tagger]
     with make_client(taggers=taggers) as client:  # unset: the default model's tasks
         body = client.post("/v1/tag", json={"text": "Apple is big."}).json()
@@ -238,7 +239,7 @@ def test_many_documents_many_sentences(client: TestClient) -> None:
 def test_a_document_context_model_answers_as_the_library_does(
     make_client: ClientFactory, features: dict[str, bool]
 ) -> None:
-    tagger = Tagger.random(
+    tagger = random_tagger(
         {"ner": NER},
         seed=3,
         name="context-random",

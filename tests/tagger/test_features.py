@@ -14,6 +14,7 @@ from tagger.features import Featurizer
 from tagger.glove import load_glove
 from tagger.modelfile import CONFIG, WEIGHTS, ModelFileError, load_model_dir
 from tagger.predict import Tagger
+from tagger.testing import random_tagger
 from tagger.vocab import CASINGS, Vocabulary, casing
 
 WORDS = Vocabulary(["the", "cat", "0000"])
@@ -125,7 +126,7 @@ def glove() -> tuple[dict[str, int], np.ndarray]:
 
 @pytest.fixture(scope="module")
 def glove_tagger() -> Tagger:
-    return Tagger.random(TASKS, seed=5, use_glove=True)
+    return random_tagger(TASKS, seed=5, use_glove=True)
 
 
 def test_glove_table(glove: tuple[dict[str, int], np.ndarray]) -> None:
@@ -171,7 +172,7 @@ def test_trained_unk_offset_is_added_to_the_glove_vector(
     glove: tuple[dict[str, int], np.ndarray],
 ) -> None:
     index, vectors = glove
-    model = Tagger.random(TASKS, seed=6, use_glove=True)
+    model = random_tagger(TASKS, seed=6, use_glove=True)
     embedder = model.network.embedder
     with torch.no_grad():
         embedder.words.weight[1] = torch.full((50,), 0.5)
@@ -185,7 +186,7 @@ def test_glove_model_saves_without_the_table_and_round_trips(
 ) -> None:
     path = tmp_path / "glove-model"
     glove_tagger.save(path)
-    assert "embedder.glove" not in load_model_dir(path)["state"]
+    assert "embedder.glove" not in load_model_dir(path).state
     assert (path / WEIGHTS).stat().st_size < 10_000_000  # the 80 MB table is not in there
     config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
     assert config["glove"]["name"] == "glove.6B.50d" and len(config["glove"]["sha256"]) == 64

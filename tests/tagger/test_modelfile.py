@@ -21,6 +21,7 @@ from tagger.modelfile import (
     load_model_dir,
 )
 from tagger.predict import Tagger
+from tagger.testing import random_tagger
 
 TASKS = {"ner": ["O", "B-PER", "I-PER"], "pos": ["NN", "VB"]}
 SENTENCES = [["I", "like", "apples"], ["Bob"]]
@@ -29,7 +30,7 @@ SENTENCES = [["I", "like", "apples"], ["Bob"]]
 @pytest.fixture(scope="module")
 def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("models") / "original"
-    Tagger.random(TASKS, seed=3).save(path, metrics={"dev": {"f1": 0.25}})
+    random_tagger(TASKS, seed=3).save(path, metrics={"dev": {"f1": 0.25}})
     return path
 
 
@@ -67,8 +68,8 @@ def test_saved_directory_layout_and_contents(original: Path) -> None:
     vocab = json.loads((original / VOCAB).read_text(encoding="utf-8"))
     assert vocab["words"][:2] == ["<pad>", "<unk>"]
     parts = load_model_dir(original)
-    assert "embedder.glove" not in parts["state"]  # the frozen GloVe table is never saved
-    assert set(parts["state"]) >= {"crfs.ner.transitions", "heads.pos.weight"}
+    assert "embedder.glove" not in parts.state  # the frozen GloVe table is never saved
+    assert set(parts.state) >= {"crfs.ner.transitions", "heads.pos.weight"}
 
 
 def test_intact_copy_loads(model_dir: Path) -> None:
@@ -224,7 +225,7 @@ def test_loading_never_unpickles(model_dir: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_glove_entry_that_is_not_an_object_is_a_model_file_error(tmp_path: Path) -> None:
-    Tagger.random({"ner": ["O", "B-PER", "I-PER"]}).save(tmp_path / "m")
+    random_tagger({"ner": ["O", "B-PER", "I-PER"]}).save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     config["glove"] = "glove.6B.50d"
     (tmp_path / "m" / "config.json").write_text(json.dumps(config))

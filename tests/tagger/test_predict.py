@@ -10,9 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tagger.predict
+import tagger.pieces
 from tagger.predict import Tagger
 from tagger.schemes import Scheme, TagSequenceError, convert, spans, validate
+from tagger.testing import random_tagger
 from tagger.types import TaskTags
 
 NER = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
@@ -29,7 +30,7 @@ SENTENCES = [
 
 def spiky(seed: int, **config: Any) -> Tagger:
     """A random tagger with strong emissions and transitions, so constraints really bind."""
-    model = Tagger.random(TASKS, seed=seed, **config)
+    model = random_tagger(TASKS, seed=seed, **config)
     with torch.no_grad():
         for task in TASKS:
             model.network.heads[task].weight.normal_(0.0, 2.0)
@@ -131,7 +132,7 @@ def test_long_sentences_are_tagged_in_windows(
     model: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     long = SENTENCES[3] + SENTENCES[0]  # 15 tokens
-    monkeypatch.setattr(tagger.predict, "MAX_SENTENCE_TOKENS", 4)
+    monkeypatch.setattr(tagger.pieces, "MAX_PIECE_TOKENS", 4)
     [result, short] = model.predict([long, ["I", "like"]], batch_size=2)
     assert all(len(tags.labels) == len(tags.scores) == 15 for tags in result.values())
     windows = model.predict([long[i : i + 4] for i in range(0, 15, 4)])
@@ -271,7 +272,7 @@ def test_tag_tokens_joins_tokens_with_spaces(model: Tagger) -> None:
 
 
 def test_int8_rnn_keeps_predictions_close_and_cannot_be_saved(tmp_path) -> None:
-    model = Tagger.random({"ner": ["O", "B-PER", "I-PER"], "pos": ["NN", "VB"]}, seed=4)
+    model = random_tagger({"ner": ["O", "B-PER", "I-PER"], "pos": ["NN", "VB"]}, seed=4)
     model.save(tmp_path / "m")
     sentences = [["the", "apple", "is", "a", "company"], ["i", "like", "the", "apple", "!"]]
     plain = Tagger.load(tmp_path / "m").predict(sentences)
@@ -285,12 +286,3 @@ def test_int8_rnn_keeps_predictions_close_and_cannot_be_saved(tmp_path) -> None:
             assert max(abs(x - y) for x, y in pairs) < 0.05
     with pytest.raises(ValueError, match="int8"):
         quantized.save(tmp_path / "again")
-
-
-def test_batches_cap_sequences_and_padded_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tagger.predict, "MAX_BATCH_TOKENS", 10)
-    lengths = [1, 2, 2, 3, 3, 5, 12]
-    order = list(range(len(lengths)))  # already ascending
-    batches = tagger.predict._batches(order, lengths, size=3)
-    assert batches == [[0, 1, 2], [3, 4], [5], [6]]  # 3 x 3 = 9 <= 10; 2 x 5 > 10; 12 alone
-    assert [i for batch in batches for i in batch] == order

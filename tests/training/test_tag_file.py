@@ -9,9 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tagger.testing import random_tagger
 from tagger.types import Document, Entity, TaggedSentence, TaskTags, Token
 from training import tag_file
-from training.tag_file import tag_from_cli
+from training.commands.tag import tag_command
 
 
 class FakeTagger:
@@ -42,7 +43,8 @@ class FakeTagger:
             "pos": TaskTags(["X"] * len(tokens), [0.5] * len(tokens)),
         }
         entities = [Entity(t.text, "ORG", t.start, t.end, 0.9) for t in tokens if t.text == "Apple"]
-        return Document(text, [TaggedSentence(tokens, tags)], entities)
+        sentence = TaggedSentence(tokens, tags, tokens[0].start, tokens[-1].end)
+        return Document(text, [sentence], entities)
 
 
 def run(tmp_path: Path, content: str | bytes, name: str = "in.txt", fmt: str = "jsonl", **kw):
@@ -52,7 +54,7 @@ def run(tmp_path: Path, content: str | bytes, name: str = "in.txt", fmt: str = "
     out = tmp_path / f"out.{fmt}"
     tagger = kw.pop("tagger", FakeTagger())
     load = kw.pop("load_tagger", lambda _: tagger)
-    tag_from_cli(src, out, fmt, None, load_tagger=load, **kw)
+    tag_command(src, out, fmt, None, load_tagger=load, **kw)
     return tagger, out
 
 
@@ -122,7 +124,7 @@ def test_conll_output(tmp_path: Path) -> None:
 def test_stdout_when_no_output(tmp_path: Path, capsys) -> None:
     src = tmp_path / "in.txt"
     src.write_text("Apple\n", encoding="utf-8")
-    tag_from_cli(src, None, "jsonl", None, load_tagger=lambda _: FakeTagger())
+    tag_command(src, None, "jsonl", None, load_tagger=lambda _: FakeTagger())
     captured = capsys.readouterr()
     assert json.loads(captured.out)["entities"][0]["label"] == "ORG"
     assert "tagged 1 documents" in captured.err
@@ -131,7 +133,7 @@ def test_stdout_when_no_output(tmp_path: Path, capsys) -> None:
 
 def test_missing_input_file(tmp_path: Path, capsys) -> None:
     with pytest.raises(typer.Exit) as exc:
-        tag_from_cli(tmp_path / "nope.txt", tmp_path / "out.jsonl", "jsonl", None,
+        tag_command(tmp_path / "nope.txt", tmp_path / "out.jsonl", "jsonl", None,
                      load_tagger=lambda _: FakeTagger())  # fmt: skip
     assert_failed(tmp_path, capsys, exc, "nope.txt", "no such file")
 
@@ -162,7 +164,7 @@ def test_missing_output_directory(tmp_path: Path, capsys) -> None:
     src = tmp_path / "in.txt"
     src.write_text("Apple\n", encoding="utf-8")
     with pytest.raises(typer.Exit) as exc:
-        tag_from_cli(src, tmp_path / "no" / "out.jsonl", "jsonl", None,
+        tag_command(src, tmp_path / "no" / "out.jsonl", "jsonl", None,
                      load_tagger=lambda _: FakeTagger())  # fmt: skip
     assert_failed(tmp_path, capsys, exc, "out.jsonl", "cannot write")
 
@@ -218,26 +220,25 @@ def test_existing_output_is_kept_on_error(tmp_path: Path) -> None:
 
 
 def test_cli_tag_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from training.cli import app
+    from tagger.cli import make_app
 
     monkeypatch.setattr(tag_file, "load_default_tagger", lambda model_dir: FakeTagger())
     src = tmp_path / "in.txt"
     src.write_text("The Apple is a great company!\n", encoding="utf-8")
     out = tmp_path / "out.conll"
-    result = CliRunner().invoke(app, ["tag", str(src), "-o", str(out), "-f", "conll"])
+    result = CliRunner().invoke(make_app(), ["tag", str(src), "-o", str(out), "-f", "conll"])
     assert result.exit_code == 0, result.output
     assert "Apple\tB-ORG\tX" in out.read_text(encoding="utf-8")
 
-    result = CliRunner().invoke(app, ["tag", str(tmp_path / "missing.txt")])
+    result = CliRunner().invoke(make_app(), ["tag", str(tmp_path / "missing.txt")])
     assert result.exit_code == 1
     assert "error: " in result.output and "missing.txt" in result.output
     assert "Traceback" not in result.output
 
 
 def test_real_tagger_api(tmp_path: Path) -> None:
-    from tagger import Tagger
 
-    model = Tagger.random({"ner": ["O", "B-ORG", "I-ORG"], "pos": ["NN", "VB"]})
+    model = random_tagger({"ner": ["O", "B-ORG", "I-ORG"], "pos": ["NN", "VB"]})
     tagger, out = run(tmp_path, "The Apple is a great company!\nI like it.\n", tagger=model)
     docs = read_jsonl(out)
     assert [d["id"] for d in docs] == [1, 2]
@@ -254,5 +255,5 @@ def test_real_tagger_api(tmp_path: Path) -> None:
 def test_default_loader_reports_missing_model(tmp_path: Path, capsys) -> None:
     (src := tmp_path / "in.txt").write_text("Apple\n", encoding="utf-8")
     with pytest.raises(typer.Exit) as exc:
-        tag_from_cli(src, tmp_path / "out.jsonl", "jsonl", tmp_path / "no-model")
+        tag_command(src, tmp_path / "out.jsonl", "jsonl", tmp_path / "no-model")
     assert_failed(tmp_path, capsys, exc, "cannot load model", "no-model")

@@ -15,8 +15,8 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from tagger import Tagger
+from tagger.cli import make_app
 from tests.training.conftest import tiny_config, write_config
-from training.cli import app
 from training.config import TrainConfig
 from training.train import train
 
@@ -60,7 +60,7 @@ def test_resume_after_kill_matches_uninterrupted_run(corpus, tmp_path):
 
     killed = tmp_path / "killed"
     config = write_config(tmp_path / "killed.yaml", tiny_config(corpus, killed, epochs=epochs))
-    command = [sys.executable, "-m", "training.cli", "train", "--config", str(config)]
+    command = [sys.executable, "-m", "tagger", "train", "--config", str(config)]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -72,7 +72,7 @@ def test_resume_after_kill_matches_uninterrupted_run(corpus, tmp_path):
     log = (killed / "metrics.jsonl").read_text().splitlines()
     assert 1 <= len(log) < epochs
 
-    result = CliRunner().invoke(app, ["train", "--config", str(config), "--resume"])
+    result = CliRunner().invoke(make_app(), ["train", "--config", str(config), "--resume"])
     assert result.exit_code == 0, result.output
     assert digest(killed) == digest(reference)
     resumed_log = [json.loads(x) for x in (killed / "metrics.jsonl").read_text().splitlines()]
@@ -90,7 +90,7 @@ def test_two_process_ddp_trains_one_model(corpus, tmp_path):
         "--standalone",
         "--nproc_per_node=2",
         "-m",
-        "training.cli",
+        "tagger",
         "train",
         "--config",
         str(config),
@@ -114,7 +114,7 @@ def test_cli_overrides_and_evaluate_json(corpus, tmp_path):
     config = write_config(tmp_path / "c.yaml", tiny_config(corpus, tmp_path / "ignored"))
     run = tmp_path / "override"
     result = CliRunner().invoke(
-        app,
+        make_app(),
         [
             "train",
             "--config",
@@ -130,7 +130,7 @@ def test_cli_overrides_and_evaluate_json(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
     result = CliRunner().invoke(
-        app, ["evaluate", str(corpus["test"]), "--model", str(run / "model"), "--json"]
+        make_app(), ["evaluate", str(corpus["test"]), "--model", str(run / "model"), "--json"]
     )
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
@@ -141,7 +141,7 @@ def test_cli_overrides_and_evaluate_json(corpus, tmp_path):
 
 def test_bad_config_and_bad_data_give_one_line_errors(corpus, tmp_path):
     bad = write_config(tmp_path / "bad.yaml", {**tiny_config(corpus, tmp_path / "r"), "epocs": 3})
-    result = CliRunner().invoke(app, ["train", "--config", str(bad)])
+    result = CliRunner().invoke(make_app(), ["train", "--config", str(bad)])
     assert result.exit_code == 1
     assert "epocs" in result.output and "Traceback" not in result.output
 
@@ -167,7 +167,7 @@ def train_failing_on(corpus, tmp_path, name, text, schemes=None):
         data["schemes"] = schemes
     config = tiny_config(corpus, tmp_path / "r", data=data)
     cfg = write_config(tmp_path / f"{train_file.stem}.yaml", config)
-    result = CliRunner().invoke(app, ["train", "--config", str(cfg)])
+    result = CliRunner().invoke(make_app(), ["train", "--config", str(cfg)])
     assert result.exit_code == 1
     return train_file, result.output
 
@@ -177,7 +177,7 @@ def test_evaluate_reports_unknown_tag_with_file_and_line(corpus, tmp_path):
     train(TrainConfig.model_validate(tiny_config(corpus, run, epochs=1)))
     gold = tmp_path / "gold.txt"
     gold.write_text("Paris NNP B-NP B-LOC\nrocks VBZ B-VP B-FOOD\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["evaluate", str(gold), "--model", str(run / "model")])
+    result = CliRunner().invoke(make_app(), ["evaluate", str(gold), "--model", str(run / "model")])
     assert result.exit_code == 1
     assert f"{gold}:2: unknown ner tag 'B-FOOD'" in result.output
 

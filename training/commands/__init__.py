@@ -1,0 +1,1 @@
+"""The training package's subcommands of ``tagger`` (registered as entry points)."""
