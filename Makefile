@@ -36,9 +36,10 @@ serve: $(STAMP) ## Start the REST service on HOST:PORT (default 0.0.0.0:8000).
 test: $(STAMP) ## Run the whole test suite.
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP) ## Check style: ruff lint rules and formatting.
+lint: $(STAMP) ## Check style and types: ruff lint rules, formatting, mypy.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP) ## Fix what ruff can fix and reformat the code.
 	$(BIN)/ruff check --fix .

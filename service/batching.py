@@ -44,7 +44,7 @@ class BatchStats:
 class _Job:
     """One request's pieces waiting for the model, and the future its caller awaits."""
 
-    pieces: list[Words]
+    pieces: Sequence[Words]
     sentences: int  # sentences the pieces hold (what ``max_batch_size`` counts)
     tasks: tuple[str, ...]
     future: asyncio.Future[list[dict[str, Any]]]
@@ -95,7 +95,7 @@ class DynamicBatcher:
             )
 
     async def submit(
-        self, pieces: list[Words], tasks: Sequence[str], sentences: int | None = None
+        self, pieces: Sequence[Words], tasks: Sequence[str], sentences: int | None = None
     ) -> list[dict[str, Any]]:
         """Tag ``pieces`` (lists of token strings) for ``tasks``: one result dict each.
         ``sentences`` is how many sentences they hold (default: one a piece)."""

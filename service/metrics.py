@@ -116,9 +116,8 @@ class MetricsMiddleware:
         """The path of a request answered before routing (401, 413) if it is a route's path."""
         if self._paths is None:
             app = scope.get("app")
-            self._paths = (
-                frozenset(app.openapi()["paths"]) if hasattr(app, "openapi") else frozenset()
-            )
+            openapi = getattr(app, "openapi", None)
+            self._paths = frozenset(openapi()["paths"]) if openapi is not None else frozenset()
         return scope["path"] if scope["path"] in self._paths else "<unmatched>"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -16,13 +16,25 @@ from tagger.types import TaskTags
 class TaggerLike(Protocol):
     """The part of ``tagger.Tagger`` the service uses (lets tests pass any such object)."""
 
-    name: str
-    version: str
-    tasks: list[str]
-    labels: dict[str, list[str]]
     metrics: dict[str, Any]
-    span_tasks: set[str]
-    context_tokens: int  # > 0: sentences of a document are read together in pieces
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def tasks(self) -> list[str]: ...
+
+    @property
+    def labels(self) -> dict[str, list[str]]: ...
+
+    @property
+    def span_tasks(self) -> set[str]: ...
+
+    @property
+    def context_tokens(self) -> int: ...  # > 0: a document's sentences are read together
 
     def prepare(self, documents: Sequence[TokenizedDocument]) -> Prepared: ...
 

@@ -8,7 +8,6 @@ on training or on the web stack, and ``tagger --help`` loads no torch.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
@@ -74,4 +73,4 @@ def needs_extra(extra: str, command: str) -> Iterator[None]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -19,6 +19,10 @@ _TINY = 1e-200  # float64 sums below this may have lost terms to underflow (belo
 class CRF(nn.Module):
     """Transition, start and end scores over K tags, with optional hard constraints."""
 
+    allowed: Tensor  # [K, K] bool buffers: which transitions, starts and ends may occur
+    allowed_start: Tensor  # [K]
+    allowed_end: Tensor  # [K]
+
     def __init__(
         self,
         num_tags: int,
@@ -151,8 +155,8 @@ class CRF(nn.Module):
             probs = _normalise(alphas * betas, axis=2).transpose(1, 0, 2)  # [B, T, K]
         if not np.isfinite(probs).all():
             return None
-        probs = torch.from_numpy(probs * mask.unsqueeze(2).numpy())  # [B, T, K]
-        return probs.to(emissions.dtype)
+        masked = torch.from_numpy(probs * mask.unsqueeze(2).numpy())  # [B, T, K]
+        return masked.to(emissions.dtype)
 
     def viterbi(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Best tag sequence [B, T] (padding repeats the last tag) and its score [B]."""

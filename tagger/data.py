@@ -167,7 +167,7 @@ def read_hf(
     sentences = []
     for row in dataset:
         tags = {
-            task: [names[task][v] if names[task] else str(v) for v in row[column]]
+            task: [_label(names[task], v) for v in row[column]]
             for task, column in tag_columns.items()
         }
         if row[token_column]:
@@ -179,3 +179,8 @@ def _label_names(feature: Any) -> list[str] | None:
     """The label names of a ``Sequence(ClassLabel)`` feature, or None for string tags."""
     inner = getattr(feature, "feature", None)
     return list(inner.names) if inner is not None and hasattr(inner, "names") else None
+
+
+def _label(names: list[str] | None, value: Any) -> str:
+    """A tag value as a label name (integer ids through the ClassLabel names)."""
+    return names[value] if names else str(value)

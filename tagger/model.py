@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -53,7 +55,8 @@ class CharCNN(nn.Module):
             steps, (0, 0, kernel // 2, kernel - 1 - kernel // 2)
         )  # [W+k-1, N]
         tables = self.tables()  # [k, C, F]
-        y = self.conv.bias + (steps == 0).unsqueeze(2) * -1e4  # [W, N, 1 or F], padding never wins
+        bias = cast(Tensor, self.conv.bias)  # [F] (the convolution is built with a bias)
+        y = bias + (steps == 0).unsqueeze(2) * -1e4  # [W, N, 1 or F], padding never wins
         for offset in range(kernel):
             y = y + nn.functional.embedding(
                 padded[offset : offset + width], tables[offset]
@@ -63,6 +66,8 @@ class CharCNN(nn.Module):
 
 class Embedder(nn.Module):
     """Token vectors: frozen GloVe + trainable word offset, characters and casing."""
+
+    glove: Tensor  # [rows, word_dim] buffer
 
     def __init__(
         self, config: ModelConfig, num_words: int, num_chars: int, glove: Tensor | None
@@ -174,6 +179,10 @@ class SequenceTagger(nn.Module):
         out, _ = self.rnn(packed)
         return pad_packed_sequence(out, batch_first=True, total_length=x.size(1))[0]  # [B, T, H]
 
+    def crf(self, task: str) -> CRF:
+        """The CRF of a task decoded by one."""
+        return cast(CRF, self.crfs[task])
+
     def forward(
         self,
         batch: Batch,
@@ -192,7 +201,7 @@ class SequenceTagger(nn.Module):
         total = torch.zeros(())
         for name, tags in gold.items():  # tags [B, T]
             if name in self.crfs:
-                nll = -self.crfs[name].log_likelihood(scores[name], tags, batch.mask).sum()
+                nll = -self.crf(name).log_likelihood(scores[name], tags, batch.mask).sum()
             else:
                 logits = scores[name][batch.mask]  # [N, K]
                 nll = nn.functional.cross_entropy(logits, tags[batch.mask], reduction="sum")
@@ -206,7 +215,7 @@ class SequenceTagger(nn.Module):
         results = {}
         for name, scores in self.emissions(batch, tasks).items():  # scores [B, T, K]
             if name in self.crfs:
-                crf = self.crfs[name]
+                crf = self.crf(name)
                 best, _ = crf.viterbi(scores, batch.mask)  # [B, T]
                 probs = crf.marginals(scores, batch.mask) if with_scores else None  # [B, T, K]
             else:

@@ -75,6 +75,15 @@ class OptimConfig(BaseModel):
 
 
 CasingVariant = Literal["as_written", "lower", "upper", "title", "mixed"]
+CasingStyle = Literal["lower", "upper", "title"]
+
+
+def _default_styles() -> dict[CasingStyle, float]:
+    return {"lower": 0.45, "upper": 0.45, "title": 0.1}
+
+
+def _as_written() -> list[CasingVariant]:
+    return ["as_written"]
 
 
 class CasingAugmentConfig(BaseModel):
@@ -88,8 +97,8 @@ class CasingAugmentConfig(BaseModel):
     sentences: float = Field(
         0.0, ge=0, le=1, description="Fraction of the other documents' sentences re-cased alone."
     )
-    styles: dict[Literal["lower", "upper", "title"], float] = Field(
-        default_factory=lambda: {"lower": 0.45, "upper": 0.45, "title": 0.1},
+    styles: dict[CasingStyle, float] = Field(
+        default_factory=_default_styles,
         description="Relative weight of each style when a document or sentence is re-cased.",
     )
 
@@ -129,7 +138,7 @@ class TrainConfig(BaseModel):
     eval_batch_size: int = 256
     augment_casing: CasingAugmentConfig = Field(default_factory=CasingAugmentConfig)
     select_casings: list[CasingVariant] = Field(
-        default_factory=lambda: ["as_written"],
+        default_factory=_as_written,
         min_length=1,
         description="Validation variants whose mean score selects the model (e.g. as_written, "
         "lower, upper: a model good on text with and without capital letters).",

@@ -87,7 +87,11 @@ def check_known_labels(sentences: Sequence[Sentence], spec: TaskSpec, source: st
         tags = sentence.tags.get(spec.name)
         if tags is None:
             raise DataFormatError(source, None, f"no '{spec.name}' column in this data")
-        internal = convert(tags, spec.output_scheme, Scheme.BIOES) if spec.is_span else tags
+        internal = (
+            convert(tags, spec.output_scheme or Scheme.BIOES, Scheme.BIOES)
+            if spec.is_span
+            else tags
+        )
         for i, tag in enumerate(internal):
             if tag not in known:
                 line = sentence.lines[i] if sentence.lines else None
@@ -116,7 +120,7 @@ def encode_tags(
         for spec in specs:
             tags = sentence.tags[spec.name]
             if spec.is_span:
-                tags = convert(tags, spec.output_scheme, Scheme.BIOES)
+                tags = convert(tags, spec.output_scheme or Scheme.BIOES, Scheme.BIOES)
             row[spec.name] = [indexes[spec.name][tag] for tag in tags]
         encoded.append(row)
     return encoded

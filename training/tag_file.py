@@ -34,7 +34,8 @@ BATCH_SIZE = 256  # sentences per forward pass (sorted by length within a chunk)
 class TaggerLike(Protocol):
     """What this module needs from ``tagger.Tagger`` (tests pass a fake)."""
 
-    tasks: list[str]
+    @property
+    def tasks(self) -> list[str]: ...
 
     def tag_many(
         self, texts: list[str], tasks: list[str] | None = None, batch_size: int = 64

@@ -10,8 +10,9 @@ import json
 import math
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -22,6 +23,7 @@ from tagger.casing import case_priors
 from tagger.context import document_ids
 from tagger.data import Sentence
 from tagger.features import Featurizer
+from tagger.model import SequenceTagger
 from training import distributed
 from training.augment import augment_casing, recased_corpus
 from training.checkpoint import load_checkpoint, save_checkpoint
@@ -152,7 +154,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
 
 
 def evaluate_variants(
-    tagger: Tagger, sentences: list[Sentence], variants: list[str], config: TrainConfig
+    tagger: Tagger, sentences: list[Sentence], variants: Sequence[str], config: TrainConfig
 ) -> dict[str, dict[str, Any]]:
     """Metrics of each casing variant of a split (``as_written``: the split itself)."""
     return {
@@ -172,10 +174,11 @@ def averaged(tagger: Tagger, decay: float | None) -> tuple[AveragedModel | None,
     if decay is None:
         return None, tagger
     ema = AveragedModel(tagger.network, multi_avg_fn=get_ema_multi_avg_fn(decay))
-    return ema, Tagger(ema.module, tagger.words, tagger.chars, tagger.meta, None, tagger.case_prior)
+    network = cast(SequenceTagger, ema.module)
+    return ema, Tagger(network, tagger.words, tagger.chars, tagger.meta, None, tagger.case_prior)
 
 
-def init_unknown_words(network: torch.nn.Module, featurizer: Featurizer) -> None:
+def init_unknown_words(network: SequenceTagger, featurizer: Featurizer) -> None:
     """Words without a GloVe vector start from small random vectors; the rest from GloVe alone."""
     weight = network.embedder.words.weight  # [V, D]
     with torch.no_grad():

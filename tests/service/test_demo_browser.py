@@ -15,7 +15,7 @@ import uvicorn
 
 from service.main import create_app
 from service.settings import Settings
-from tests.service.conftest import conll_random, ud_random
+from tests.service.helpers import conll_random, ud_random
 from tests.service.serving import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import conll_random, ud_random
+from tests.service.helpers import conll_random, ud_random
 from tests.service.serving import REPO_ROOT, serve
 
 DEFAULT_MODEL = REPO_ROOT / "models" / "conll03-en"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import ClientFactory
+from tests.service.helpers import ClientFactory
 
 JSON = {"content-type": "application/json"}
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from service.main import create_app
 from service.settings import Settings
 from tagger import Tagger
-from tests.service.conftest import ClientFactory
+from tests.service.helpers import ClientFactory
 
 
 def test_live_is_always_200(conll_tagger: Tagger) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from service.main import create_app
 from service.settings import Settings
-from tests.service.conftest import all_tokens, assert_offsets, conll_random, ud_random
+from tests.service.helpers import all_tokens, assert_offsets, conll_random, ud_random
 
 # Whole Unicode minus lone surrogates (not encodable; the API answers 422 for them), with a bias
 # towards text-like input: words, spaces, punctuation, newlines.

@@ -19,7 +19,7 @@ from schemathesis.generation.case import Case
 
 from service.main import create_app
 from service.settings import Settings
-from tests.service.conftest import conll_random, ud_random
+from tests.service.helpers import conll_random, ud_random
 
 TAGGERS = [conll_random(), ud_random()]
 SETTINGS = {"max_text_length": 2000, "max_documents": 8, "max_body_bytes": 20_000}

@@ -18,7 +18,7 @@ import service.main
 import service.server
 from service.main import create_app
 from service.settings import Settings
-from tests.service.conftest import conll_random
+from tests.service.helpers import conll_random
 
 
 @pytest.fixture(autouse=True)
