@@ -8,10 +8,15 @@
 # The build context is this repository only: training data is never copied in (the compose
 # "train" service mounts it as a volume instead).
 
+# Build arguments (defaults for users; a closed build network passes its own):
+#   PYTHON_IMAGE     the base image of both stages
+#   TORCH_INDEX_URL  where the CPU build of torch 2.13.0 comes from
 ARG PYTHON_IMAGE=python:3.11-slim
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 
 # ---------------------------------------------------------------------------------- builder
 FROM ${PYTHON_IMAGE} AS builder
+ARG TORCH_INDEX_URL
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -19,20 +24,24 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
+# A current pip: old ones fail to build some sdists in a fresh venv.
+RUN pip install --upgrade pip
 
 # Torch first, as its own cached layer, from the CPU-only wheel index: the image is built on
 # machines whose default index would resolve torch to the CUDA build (gigabytes of GPU
 # libraries the CPU-only service never uses). The package's own pin (torch==2.13.0) is then
 # already satisfied by 2.13.0+cpu.
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+RUN pip install torch==2.13.0 --index-url "${TORCH_INDEX_URL}"
 
-# Then the package itself, non-editable, with its remaining dependencies.
+# Then the package itself, non-editable, with the serving and training extras; the shipped
+# models are part of it (the package seqtagger_models), so nothing runs from the sources.
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY tagger ./tagger
 COPY training ./training
 COPY service ./service
-RUN pip install . && pip check
+COPY models ./models
+RUN pip install '.[serve,train]' && pip check
 
 # ---------------------------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
@@ -40,9 +49,7 @@ FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PYTHONPATH=/app \
     MPLCONFIGDIR=/tmp/matplotlib \
-    TAGGER_MODELS_DIR=/app/models \
     TAGGER_HOST=0.0.0.0 \
     TAGGER_PORT=8000 \
     TAGGER_LOG_LEVEL=info
@@ -52,15 +59,9 @@ RUN groupadd --system --gid 10001 tagger \
     && mkdir -p /models-trained \
     && chown tagger:tagger /models-trained
 
+# The installed package is the whole application, its shipped models included.
 COPY --from=builder /opt/venv /opt/venv
-
-# The app code and the shipped models live side by side in /app (first on PYTHONPATH), so the
-# service finds its default models at /app/models exactly as in a source checkout.
-WORKDIR /app
-COPY tagger ./tagger
-COPY training ./training
-COPY service ./service
-COPY models ./models
+WORKDIR /tmp
 
 # Numeric ids, so that runtimes enforcing "run as non-root" can verify them.
 USER 10001:10001

@@ -7,6 +7,7 @@ limits and metrics count the sentences those pieces hold, whatever the model's p
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import deque
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.errors import ShuttingDownError
+from service.errors import DeadlineExceededError, ShuttingDownError
 
 log = logging.getLogger("service.batching")
 
@@ -48,6 +49,7 @@ class _Job:
     sentences: int  # sentences the pieces hold (what ``max_batch_size`` counts)
     tasks: tuple[str, ...]
     future: asyncio.Future[list[dict[str, Any]]]
+    deadline: float | None = None  # time.monotonic() after which the work is dropped
     enqueued: float = field(default_factory=time.perf_counter)
 
 
@@ -69,12 +71,14 @@ class DynamicBatcher:
         max_wait_ms: float = 0.0,
         name: str = "model",
         observe: ObserveFn | None = None,
+        on_expired: Callable[[], None] | None = None,
     ) -> None:
         self._run = run
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000.0
         self.name = name
         self._observe = observe
+        self._on_expired = on_expired
         self._queue: deque[_Job] = deque()
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"infer-{name}")
@@ -90,15 +94,21 @@ class DynamicBatcher:
     def start(self) -> None:
         """Start the worker task on the running event loop."""
         if self._worker is None:
+            # A context of its own: not the first caller's (its request id, for one).
             self._worker = asyncio.get_running_loop().create_task(
-                self._work(), name=f"batcher-{self.name}"
+                self._work(), name=f"batcher-{self.name}", context=contextvars.Context()
             )
 
     async def submit(
-        self, pieces: Sequence[Words], tasks: Sequence[str], sentences: int | None = None
+        self,
+        pieces: Sequence[Words],
+        tasks: Sequence[str],
+        sentences: int | None = None,
+        deadline: float | None = None,
     ) -> list[dict[str, Any]]:
         """Tag ``pieces`` (lists of token strings) for ``tasks``: one result dict each.
-        ``sentences`` is how many sentences they hold (default: one a piece)."""
+        ``sentences`` is how many sentences they hold (default: one a piece); work still
+        queued at ``deadline`` (``time.monotonic()``) is dropped with DeadlineExceededError."""
         if self._closing:
             raise BatcherClosedError("the service is shutting down")
         if not pieces:
@@ -106,7 +116,7 @@ class DynamicBatcher:
         self.start()
         future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
         count = len(pieces) if sentences is None else sentences
-        self._queue.append(_Job(pieces, count, tuple(tasks), future))
+        self._queue.append(_Job(pieces, count, tuple(tasks), future, deadline))
         self._wakeup.set()
         return await future
 
@@ -122,10 +132,17 @@ class DynamicBatcher:
     def _take(self, batch: list[_Job], size: int) -> int:
         """Move waiting jobs into ``batch`` while they fit; returns the new sentence count."""
         queue = self._queue
+        now = time.monotonic()
         while queue:
             job = queue[0]
             if job.future.done():  # the caller went away (cancelled): skip its work
                 queue.popleft()
+                continue
+            if job.deadline is not None and now > job.deadline:
+                queue.popleft()
+                job.future.set_exception(DeadlineExceededError("the deadline passed in the queue"))
+                if self._on_expired is not None:
+                    self._on_expired()
                 continue
             n = job.sentences
             if batch and size + n > self.max_batch_size:

@@ -30,3 +30,19 @@ class InvalidInputError(ServiceError):
 
 class ShuttingDownError(ServiceError):
     """Work submitted after shutdown began (the batcher no longer accepts any)."""
+
+
+class OverloadedError(ServiceError):
+    """The worker's queue of work is full: try again shortly (or another replica)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class DeadlineExceededError(ServiceError):
+    """The request's deadline passed before its work reached the model."""
+
+
+class ReloadError(ServiceError):
+    """Reloading the models failed; the models loaded before keep serving."""

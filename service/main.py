@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,12 +13,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.staticfiles import StaticFiles
 
-from service.batching import DynamicBatcher
+from service.admission import WorkBudget
+from service.loading import Reloader, install, load_in_background
 from service.metrics import Metrics, MetricsMiddleware
-from service.middleware import ApiKeyMiddleware, BodySizeLimitMiddleware
-from service.registry import LoadedModel, ModelRegistry, TaggerLike, load_tagger
+from service.middleware import ApiKeyMiddleware, BodySizeLimitMiddleware, RequestIdMiddleware
+from service.registry import ModelRegistry, TaggerLike
 from service.responses import OrjsonResponse, install_error_handlers
-from service.routes import demo, health, models, tag
+from service.routes import admin, demo, health, models, tag
 from service.routes import metrics as metrics_route
 from service.routes.demo import STATIC_DIR
 from service.settings import Settings
@@ -40,50 +39,6 @@ When API keys are configured, `/v1/*` needs the key in the configured header (de
 `X-API-Key`); health, metrics, the demo page and these docs stay open. Every error is JSON
 `{"detail": ...}`.
 """
-
-
-def _make_model(tagger: TaggerLike, settings: Settings, metrics: Metrics) -> LoadedModel:
-    """Wrap a tagger with its own dynamic batcher and metrics."""
-    name = tagger.name
-    batch_size = settings.predict_batch_size
-
-    def run(pieces: list, tasks: tuple[str, ...]) -> list:
-        return tagger.run(pieces, list(tasks), batch_size)
-
-    batcher = DynamicBatcher(
-        run,
-        max_batch_size=settings.max_batch_size,
-        max_wait_ms=settings.max_wait_ms,
-        name=name,
-        observe=lambda stats: metrics.observe_batch(name, stats),
-    )
-    return LoadedModel(tagger, batcher)
-
-
-async def _load_models(
-    registry: ModelRegistry, paths: Sequence[Path], settings: Settings, metrics: Metrics
-) -> None:
-    """Load the model directories in a thread (the server answers probes meanwhile)."""
-    try:
-        for path in paths:
-            log.info("loading model %s", path)
-            tagger = await asyncio.to_thread(load_tagger, path, settings.int8)
-            registry.add(_make_model(tagger, settings, metrics))
-            log.info("loaded model %s %s: tasks %s", tagger.name, tagger.version, tagger.tasks)
-        registry.check_default_tasks()
-    except Exception as exc:
-        registry.error = f"failed to load models: {type(exc).__name__}: {exc}"
-        log.exception("failed to load models %s", [str(p) for p in paths])
-        return
-    _freeze_heap()
-    registry.ready = True
-
-
-def _freeze_heap() -> None:
-    """Move the loaded models' objects out of the GC's reach: a full collection over them (the
-    GloVe index alone is 400k entries) takes 100+ ms and showed up as the p99 latency."""
-    gc.collect()
-    gc.freeze()
 
 
 def _limit_torch_threads(threads: int) -> None:
@@ -126,31 +81,29 @@ def _add_api_key_scheme(schema: dict[str, Any], header: str) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, taggers: Sequence[TaggerLike] | None = None
+    settings: Settings | None = None,
+    *,
+    taggers: Sequence[TaggerLike] | None = None,
+    load_error: str | None = None,
 ) -> FastAPI:
-    """Build the app; models load in the lifespan (``taggers`` replaces loading, for tests)."""
+    """Build the app. ``taggers``: models already loaded (a worker of `tagger serve`, tests);
+    ``load_error``: they could not be (the app then answers /health/ready 503 with it);
+    neither: the configured models load in the background while probes answer."""
     settings = settings or Settings()
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         registry = app.state.registry = ModelRegistry(settings.default_tasks)
+        app.state.reload = Reloader(registry, settings, metrics)
         _limit_torch_threads(settings.torch_threads)
         loading: asyncio.Task[None] | None = None
-        if taggers is not None:
-            for tagger in taggers:
-                registry.add(_make_model(tagger, settings, metrics))
-            registry.check_default_tasks()
-            _freeze_heap()
-            registry.ready = True
-        elif settings.workers > 1:
-            # Load before accepting: connections then go to workers that are ready, instead
-            # of a 503 from one still loading after another has answered /health/ready.
-            await _load_models(registry, settings.models, settings, metrics)
+        if load_error is not None:
+            registry.error = load_error
+        elif taggers is not None:
+            install(registry, taggers, settings, metrics)
         else:
-            # Load in the background: probes answer meanwhile (/health/ready is 503).
-            load = _load_models(registry, settings.models, settings, metrics)
-            loading = asyncio.create_task(load)
+            loading = asyncio.create_task(load_in_background(registry, settings, metrics))
         try:
             yield
         finally:
@@ -170,26 +123,31 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.registry = ModelRegistry()
+    app.state.reload = None
+    app.state.budget = WorkBudget(settings.max_queued_tokens)
     install_error_handlers(app)
     _document_openapi(app, settings)
 
     app.include_router(tag.router)
     app.include_router(models.router)
+    app.include_router(admin.router)
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # Added innermost first: CORS -> metrics -> API key -> body limit -> routes.
+    # Added innermost first: CORS -> request id -> metrics -> API key -> body limit -> routes.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.api_keys:
         app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys, header=settings.api_key_header)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type", settings.api_key_header],
+            allow_headers=["content-type", "x-request-id", settings.api_key_header],
+            expose_headers=["x-request-id"],
         )
     return app

@@ -83,6 +83,17 @@ class Metrics:
             registry=r,
         )
 
+        self.shed = Counter(
+            "tagger_requests_shed",
+            "Requests answered 503 at once because the worker's queue of work was full, or "
+            "dropped before the model because their deadline passed or their client left.",
+            ["reason"],
+            registry=r,
+        )
+        self.reloads = Counter(
+            "tagger_model_reloads", "Model reloads, by outcome.", ["outcome"], registry=r
+        )
+
     def observe_batch(self, model: str, stats: BatchStats) -> None:
         """Record one model call (called by the model's batcher)."""
         self.batch_sentences.labels(model).observe(stats.sentences)

@@ -1,12 +1,19 @@
-"""Pure ASGI middleware: API keys on /v1/* (401 before the body is read), body size limit (413)."""
+"""Pure ASGI middleware: API keys on /v1/* and /admin/* (401 before the body is read), body
+size limit (413), request ids."""
 
 from __future__ import annotations
 
 import hmac
+import logging
+import re
+import time
+import uuid
 
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.logs import request_id
 
 
 def _too_large(limit: int) -> str:
@@ -49,18 +56,24 @@ class BodySizeLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
 
-class ApiKeyMiddleware:
-    """Rejects /v1/* requests without a configured key before anything parses their body."""
+PROTECTED = ("/v1/", "/admin/")  # paths that need a key when keys are configured
 
-    def __init__(self, app: ASGIApp, keys: list[str], header: str, prefix: str = "/v1/") -> None:
+
+class ApiKeyMiddleware:
+    """Rejects /v1/* and /admin/* requests without a configured key before anything parses
+    their body (the one place keys are checked)."""
+
+    def __init__(
+        self, app: ASGIApp, keys: list[str], header: str, prefixes: tuple[str, ...] = PROTECTED
+    ) -> None:
         self.app = app
         self.keys = [key.encode() for key in keys]
         self.header = header.lower().encode("latin-1")
-        self.prefix = prefix
+        self.prefixes = prefixes
         self.message = f"missing or invalid API key (send it in the {header} header)"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
             given = next((v for n, v in scope["headers"] if n == self.header), None)
             if given is None or not any(hmac.compare_digest(given, k) for k in self.keys):
                 await _send_error(
@@ -94,3 +107,47 @@ async def _send_error(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class RequestIdMiddleware:
+    """Accepts the client's ``X-Request-ID`` (printable ASCII, at most 128 characters) or makes
+    one, echoes it on the response, and sets it for the logs of everything the request does.
+    With ``access_log`` one line per request: method, path, status and duration."""
+
+    def __init__(self, app: ASGIApp, access_log: bool = False) -> None:
+        self.app = app
+        self.access_log = access_log
+        self.log = logging.getLogger("service.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for n, v in scope["headers"] if n == b"x-request-id"), b"")
+        rid = given.decode("latin-1") if _VALID_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0] != b"x-request-id"]
+                message = {**message, "headers": [*headers, (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.access_log:
+                millis = round(1000 * (time.perf_counter() - started), 1)
+                extra = {"method": scope["method"], "path": scope["path"], "status": status}
+                self.log.info(
+                    "%s %s %s %.1f ms", scope["method"], scope["path"], status, millis,
+                    extra={**extra, "duration_ms": millis},
+                )  # fmt: skip
+            request_id.reset(token)
+
+
+_VALID_ID = re.compile(rb"[\x21-\x7e]{1,128}")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,12 +50,14 @@ class TaggerLike(Protocol):
     ) -> list[dict[str, TaskTags]]: ...
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # hashed by identity: a registry tracks retiring models
 class LoadedModel:
-    """A loaded tagger and the batcher that serialises access to it."""
+    """A loaded tagger, the batcher that serialises access to it, and the requests using it."""
 
     tagger: TaggerLike
     batcher: DynamicBatcher
+    loaded_at: float = field(default_factory=time.time)
+    in_flight: int = 0  # requests planned on this model and not finished yet
 
     @property
     def name(self) -> str:
@@ -77,34 +82,59 @@ class ModelRegistry:
         self.models: dict[str, LoadedModel] = {}
         self.task_owner: dict[str, LoadedModel] = {}
         self.default_tasks = list(default_tasks or [])  # empty: the default model's tasks
-        self.ready = False
+        self.ready = False  # models loaded: requests are answered
+        self.draining = False  # shutting down: /health/ready says 503, requests still answered
         self.error: str | None = None
+        self._retiring: set[LoadedModel] = set()
 
-    def add(self, model: LoadedModel) -> None:
-        """Register a model; names and task names must be unique across loaded models."""
-        if model.name in self.models:
-            raise ValueError(f"two loaded models are both named {model.name!r}")
-        for task in model.tasks:
-            if task in self.task_owner:
-                other = self.task_owner[task].name
-                raise ValueError(f"task {task!r} is in both {other!r} and {model.name!r}")
-        self.models[model.name] = model
-        for task in model.tasks:
-            self.task_owner[task] = model
+    def replace(self, models: Sequence[LoadedModel]) -> list[LoadedModel]:
+        """Serve ``models`` from now on (all at once: requests see the old set or the new one)
+        and become ready; returns the models served before. Names and tasks must be unique
+        across the models, and every default task must be offered."""
+        by_name: dict[str, LoadedModel] = {}
+        owner: dict[str, LoadedModel] = {}
+        for model in models:
+            if model.name in by_name:
+                raise ValueError(f"two loaded models are both named {model.name!r}")
+            for task in model.tasks:
+                if task in owner:
+                    other = owner[task].name
+                    raise ValueError(f"task {task!r} is in both {other!r} and {model.name!r}")
+                owner[task] = model
+            by_name[model.name] = model
+        unknown = [t for t in self.default_tasks if t not in owner]
+        if unknown:
+            raise ValueError(
+                f"default_tasks {unknown} are not tasks of the loaded models ({', '.join(owner)})"
+            )
+        retired = list(self.models.values())
+        self.models, self.task_owner = by_name, owner
+        self.ready, self.error = True, None
+        return retired
+
+    @contextmanager
+    def using(self, plan: Plan) -> Iterator[None]:
+        """Count a request as in flight on the models of its plan while the block runs."""
+        for model, _ in plan:
+            model.in_flight += 1
+        try:
+            yield
+        finally:
+            for model, _ in plan:
+                model.in_flight -= 1
+
+    async def retire(self, model: LoadedModel) -> None:
+        """Close a replaced model's batcher once the requests planned on it are done."""
+        self._retiring.add(model)
+        while model.in_flight:
+            await asyncio.sleep(0.05)
+        await model.batcher.close()
+        self._retiring.discard(model)
 
     def require_ready(self) -> None:
         """Raise ``NotReadyError`` while the models are loading (or failed to load)."""
         if not self.ready:
             raise NotReadyError(self.error or "models are still loading")
-
-    def check_default_tasks(self) -> None:
-        """Once the models are loaded: each configured default task must be offered."""
-        unknown = [t for t in self.default_tasks if t not in self.task_owner]
-        if unknown:
-            raise ValueError(
-                f"default_tasks {unknown} are not tasks of the loaded models "
-                f"({', '.join(self.task_owner)})"
-            )
 
     def plan(self, tasks: Sequence[str] | None, model: str | None) -> Plan:
         """Which model computes which requested task. A request naming neither tasks nor a
@@ -139,7 +169,7 @@ class ModelRegistry:
     async def close(self) -> None:
         """Drain every batcher: queued work finishes, then the model threads stop."""
         self.ready = False
-        for model in self.models.values():
+        for model in [*self.models.values(), *self._retiring]:
             await model.batcher.close()
 
 

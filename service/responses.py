@@ -12,8 +12,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from service.errors import (
+    DeadlineExceededError,
     InvalidInputError,
     NotReadyError,
+    OverloadedError,
+    ReloadError,
     ServiceError,
     ShuttingDownError,
     TooLargeError,
@@ -31,6 +34,9 @@ STATUS: dict[type[ServiceError], int] = {
     UnknownTaskError: 422,
     InvalidInputError: 422,
     TooLargeError: 413,
+    OverloadedError: 503,
+    DeadlineExceededError: 504,
+    ReloadError: 500,
 }
 
 
@@ -74,7 +80,8 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
 async def service_error(request: Request, exc: ServiceError) -> Response:
     """A ServiceError as ``{"detail": message}`` with the status ``STATUS`` gives its type."""
     code = next((STATUS[t] for t in type(exc).__mro__ if t in STATUS), 500)
-    return OrjsonResponse({"detail": _printable(str(exc))}, status_code=code)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, OverloadedError) else None
+    return OrjsonResponse({"detail": _printable(str(exc))}, status_code=code, headers=headers)
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:

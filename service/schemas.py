@@ -166,6 +166,9 @@ class ModelInfo(BaseModel):
     )
     metrics: dict[str, Any]
     default: bool = Field(description="Whether this is the service's default (first) model.")
+    loaded_at: float = Field(
+        description="When this worker loaded the model (Unix time); changes on a reload."
+    )
 
 
 class ModelsResponse(BaseModel):
@@ -179,6 +182,7 @@ class HealthResponse(BaseModel):
 
     status: str
     models: list[str] = Field(default_factory=list)
+    pid: int | None = Field(default=None, description="The worker process that answered.")
 
 
 class ErrorResponse(BaseModel):
@@ -200,5 +204,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Invalid JSON, wrong types, unknown task, too many documents, or "
         "text that is not valid Unicode (lone surrogates).",
     },
-    503: {"model": ErrorResponse, "description": "Models still loading, or shutting down."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Models still loading, shutting down, or overloaded (then with "
+        "Retry-After).",
+    },
+    504: {"model": ErrorResponse, "description": "The request's deadline passed."},
 }

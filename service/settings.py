@@ -102,9 +102,37 @@ class Settings(BaseSettings):
     api_key_header: str = "X-API-Key"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
-    access_log: bool = False
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or as one JSON object a line."
+    )
+    access_log: bool = Field(default=False, description="One log line per request.")
     graceful_timeout_s: int = Field(
         default=30, ge=1, description="How long SIGTERM waits for in-flight requests."
+    )
+    pre_stop_delay_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="After SIGTERM, how long a worker keeps accepting (while /health/ready "
+        "answers 503) so that a load balancer stops sending before the listener closes.",
+    )
+    max_queued_tokens: int = Field(
+        default=100_000,
+        ge=1,
+        description="Tokens of work a worker takes on at once (requests in flight, their "
+        "tokens estimated from their characters); beyond it a request is answered 503 with "
+        "Retry-After at once. About 2 s of work for the default model on one core.",
+    )
+    request_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Deadline of a request (a request may ask for less with X-Request-Timeout, "
+        "in seconds); work for a request past it, or whose client left, never reaches the "
+        "model, and the request is answered 504.",
+    )
+    fail_fast: bool = Field(
+        default=True,
+        description="Exit non-zero when a model cannot be loaded at start; false keeps the "
+        "service up with /health/ready answering 503 and the error.",
     )
 
     @field_validator("models", "default_tasks", "api_keys", "cors_origins", mode="before")

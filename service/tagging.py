@@ -8,6 +8,7 @@ import asyncio
 import re
 from typing import Any
 
+from service.admission import WorkBudget, estimate_tokens
 from service.errors import InvalidInputError, TooLargeError
 from service.registry import ModelRegistry, Plan
 from service.schemas import OutputFormat, TagRequest
@@ -61,14 +62,18 @@ def tokenize(req: TagRequest, texts: list[tuple[str, str]]) -> list[TokenizedDoc
     return [pipeline.tokenize_text(text) for _, text in texts]
 
 
-async def run_plan(plan: Plan, documents: list[TokenizedDocument]) -> list[Document]:
+async def run_plan(
+    plan: Plan, documents: list[TokenizedDocument], deadline: float | None = None
+) -> list[Document]:
     """Each planned model prepares its pieces and tags them through its batcher; the
     sentences' tags of all models are merged and assembled into documents."""
 
     async def one_model(index: int) -> list[dict[str, TaskTags]]:
         model, tasks = plan[index]
         prepared = model.tagger.prepare(documents)
-        piece_tags = await model.batcher.submit(prepared.pieces, tasks, prepared.sentences)
+        piece_tags = await model.batcher.submit(
+            prepared.pieces, tasks, prepared.sentences, deadline
+        )
         return prepared.sentence_tags(piece_tags, tasks)
 
     per_model = await asyncio.gather(*(one_model(i) for i in range(len(plan))))
@@ -94,14 +99,21 @@ def shape(plan: Plan, documents: list[Document], fmt: OutputFormat) -> Any:
 
 
 async def tag(
-    req: TagRequest, registry: ModelRegistry, settings: Settings, fmt: OutputFormat
+    req: TagRequest,
+    registry: ModelRegistry,
+    settings: Settings,
+    fmt: OutputFormat,
+    budget: WorkBudget,
+    deadline: float | None = None,
 ) -> Any:
-    """Run a tag request end to end; heavy CPU steps of big requests leave the event loop."""
+    """Run a tag request end to end, within the worker's work budget (503 beyond it); heavy
+    CPU steps of big requests leave the event loop."""
     plan = registry.plan(req.tasks, req.model)
     texts = check_limits(req, settings)
-    big = sum(len(t) for _, t in texts) > OFFLOAD_CHARS
-    documents = await asyncio.to_thread(tokenize, req, texts) if big else tokenize(req, texts)
-    tagged = await run_plan(plan, documents)
-    if big:
-        return await asyncio.to_thread(shape, plan, tagged, fmt)
-    return shape(plan, tagged, fmt)
+    with budget.admit(estimate_tokens([t for _, t in texts])), registry.using(plan):
+        big = sum(len(t) for _, t in texts) > OFFLOAD_CHARS
+        documents = await asyncio.to_thread(tokenize, req, texts) if big else tokenize(req, texts)
+        tagged = await run_plan(plan, documents, deadline)
+        if big:
+            return await asyncio.to_thread(shape, plan, tagged, fmt)
+        return shape(plan, tagged, fmt)

@@ -78,6 +78,14 @@ class ModelConfig(BaseModel):
     word_dropout: float = Field(
         0.05, ge=0.0, lt=1.0, description="Training-time rate of replacing a word id by <unk>."
     )
+    caseless_word_dropout: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Training-time rate of replacing a word id by <unk> in lowercase, "
+        "UPPERCASE and Title sentences (instead of word_dropout), so that the model leans on "
+        "context where capital letters say nothing; needs sentence_casing_dim > 0.",
+    )
     mark_sentence_starts: bool = Field(
         False,
         description="Give a sentence's first token casing classes of its own, so a model that "

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from tagger.casing import CasePrior
+from tagger.casing import CasePrior, SentenceCase
 from tagger.config import ModelConfig, TaskSpec
 from tagger.crf import CRF
 from tagger.features import SENTENCE_CASE_CLASSES, Batch
@@ -104,11 +104,19 @@ class Embedder(nn.Module):
             + config.case_prior_dim
         )
 
-    def forward(self, batch: Batch, word_dropout: float = 0.0) -> Tensor:
-        """Batch -> token vectors [B, T, output_size]."""
+    def forward(
+        self, batch: Batch, word_dropout: float = 0.0, caseless_dropout: float = 0.0
+    ) -> Tensor:
+        """Batch -> token vectors [B, T, output_size]; in training, some word ids become <unk>
+        (``word_dropout``; in lowercase/UPPERCASE/Title sentences ``caseless_dropout``)."""
         words = batch.words
-        if self.training and word_dropout > 0:
-            drop = torch.rand(words.shape) < word_dropout  # [B, T]
+        if self.training and (word_dropout > 0 or caseless_dropout > 0):
+            rate = torch.full(words.shape, word_dropout)  # [B, T]
+            if caseless_dropout > 0 and batch.sentence_case is not None:
+                style = batch.sentence_case % len(SentenceCase)  # [B, T] SentenceCase ids
+                caseless = (style >= SentenceCase.LOWER) & (style <= SentenceCase.TITLE)
+                rate = rate.masked_fill(caseless, caseless_dropout)  # [B, T]
+            drop = torch.rand(words.shape) < rate  # [B, T]
             words = words.masked_fill(drop & batch.mask, 1)  # [B, T] some ids -> <unk>
         parts = [self.words(words) + self.glove[batch.glove]]  # [B, T, word_dim]
         if self.chars is not None:
@@ -159,7 +167,8 @@ class SequenceTagger(nn.Module):
 
     def emissions(self, batch: Batch, tasks: list[str] | None = None) -> dict[str, Tensor]:
         """Per-task label scores [B, T, K_task] for the requested tasks (default: all)."""
-        x = self.dropout(self.embedder(batch, self.config.word_dropout))  # [B, T, E]
+        x = self.embedder(batch, self.config.word_dropout, self.config.caseless_word_dropout)
+        x = self.dropout(x)  # [B, T, E]
         h = self._encode(x, batch.mask)  # [B, T, H]
         if self.config.word_memory:
             h = torch.cat([h, word_memory(h, batch)], dim=2)  # [B, T, 2H]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/health", tags=["health"])
 @router.get("/live", response_model=HealthResponse, summary="Liveness probe")
 async def live() -> HealthResponse:
     """The process is up and serving HTTP."""
-    return HealthResponse(status="alive")
+    return HealthResponse(status="alive", pid=os.getpid())
 
 
 @router.get(
@@ -29,7 +30,9 @@ async def live() -> HealthResponse:
 )
 async def ready(registry: Annotated[ModelRegistry, Depends(get_registry)]) -> Response:
     """200 once every model is loaded and the service takes requests; 503 before and at shutdown."""
-    if not registry.ready:
-        detail = registry.error or "models are still loading"
+    if not registry.ready or registry.draining:
+        detail = (
+            "shutting down" if registry.draining else registry.error or "models are still loading"
+        )
         return OrjsonResponse({"detail": detail}, status_code=503)
-    return OrjsonResponse({"status": "ready", "models": list(registry.models)})
+    return OrjsonResponse({"status": "ready", "models": list(registry.models), "pid": os.getpid()})

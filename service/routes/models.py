@@ -36,6 +36,7 @@ async def list_models(
                     "context_tokens": m.tagger.context_tokens,
                     "metrics": m.tagger.metrics or {},
                     "default": i == 0,
+                    "loaded_at": m.loaded_at,
                 }
                 for i, m in enumerate(registry.models.values())
             ]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
+from asyncio import FIRST_COMPLETED
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,8 +15,11 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from service import tagging
+from service.errors import DeadlineExceededError, InvalidInputError
+from service.metrics import Metrics
 from service.responses import OrjsonResponse
 from service.schemas import ERRORS, OutputFormat, TagAnswer, TagRequest
+from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["tagging"])
 
@@ -74,4 +82,50 @@ async def tag(
     """Tag the documents of the request and answer JSON (no response-model validation)."""
     body = parse_tag_request(await request.body())
     state = request.app.state
-    return OrjsonResponse(await tagging.tag(body, state.registry, state.settings, format))
+    timeout = request_timeout(request.headers.get("x-request-timeout"), state.settings)
+    work = tagging.tag(
+        body, state.registry, state.settings, format, state.budget, time.monotonic() + timeout
+    )
+    return OrjsonResponse(await until_done_or_gone(request, work, timeout, state.metrics))
+
+
+def request_timeout(header: str | None, settings: Settings) -> float:
+    """Seconds this request may take: ``X-Request-Timeout`` if given, at most the setting."""
+    if header is None:
+        return settings.request_timeout_s
+    try:
+        seconds = float(header)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise InvalidInputError(
+            f"X-Request-Timeout must be a positive number of seconds, got {header!r}"
+        )
+    return min(seconds, settings.request_timeout_s)
+
+
+async def until_done_or_gone(
+    request: Request, work: Coroutine[Any, Any, Any], timeout: float, metrics: Metrics
+) -> Any:
+    """The result of ``work``, unless its deadline passes (504) or the client disconnects
+    first: then the work is cancelled, so what it queued for the model is dropped."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        done, _ = await asyncio.wait({task, gone}, timeout=timeout, return_when=FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    if gone in done:
+        metrics.shed.labels("client_gone").inc()
+        return {"detail": "the client disconnected"}  # nobody reads it
+    metrics.shed.labels("deadline").inc()
+    raise DeadlineExceededError(f"the request did not finish within its deadline ({timeout:g} s)")
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client has gone (the body has been read already)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from fastapi.testclient import TestClient
@@ -14,7 +15,8 @@ from tests.service.helpers import ClientFactory
 
 def test_live_is_always_200(conll_tagger: Tagger) -> None:
     app = create_app(Settings(), taggers=[conll_tagger])
-    assert TestClient(app).get("/health/live").json() == {"status": "alive", "models": []}
+    live = TestClient(app).get("/health/live").json()
+    assert live == {"status": "alive", "models": [], "pid": os.getpid()}
 
 
 def test_ready_is_503_until_models_are_loaded(conll_tagger: Tagger) -> None:

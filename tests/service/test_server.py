@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import service.main
+import service.loading
 import service.server
+from service.logs import log_config
 from service.main import create_app
 from service.settings import Settings
 from tests.service.helpers import conll_random
@@ -33,31 +34,46 @@ def _restore_process_state() -> Iterator[None]:
         signal.signal(sig, handler)
 
 
-def test_cli_options_reach_uvicorn_and_the_env(
+def test_cli_options_reach_the_workers_through_the_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append({"app": app, **kw}))
+    seen: list[Settings] = []
+
+    def run(self: service.server.Supervisor) -> int:
+        seen.append(self.settings)
+        return 0
+
+    monkeypatch.setattr(service.server.Supervisor, "run", run)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     (tmp_path / "m").mkdir()
-    service.server.serve_from_cli(host="0.0.0.0", port=9123, workers=2, models=[tmp_path / "m"])
-    [call] = calls
-    assert call["app"] == "service.main:create_app" and call["factory"] is True
-    assert (call["host"], call["port"], call["workers"]) == ("0.0.0.0", 9123, 2)
-    assert call["timeout_graceful_shutdown"] == 30
-    assert "service" in call["log_config"]["loggers"]
+    with pytest.raises(SystemExit) as exit_info:
+        service.server.serve_from_cli(host="0.0.0.0", port=0, workers=2, models=[tmp_path / "m"])
+    assert exit_info.value.code == 0
+    [settings] = seen
+    assert (settings.host, settings.workers) == ("0.0.0.0", 2)
+    assert settings.port > 0  # port 0: one free port, chosen once for every worker
     # Worker processes rebuild Settings from the environment.
     assert Settings().models == [tmp_path / "m"]
-    assert Settings().workers == 2 and Settings().port == 9123
-    # Several workers: metrics go through prometheus' multiprocess directory (removed after).
+    assert Settings().workers == 2 and Settings().port == settings.port
+    assert os.environ["TAGGER_SUPERVISOR_PID"] == str(os.getpid())
+    # Metrics go through prometheus' multiprocess directory (removed after).
     assert "PROMETHEUS_MULTIPROC_DIR" in os.environ
     assert not Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).exists()
+
+
+def test_log_config_carries_request_ids_and_json() -> None:
+    text = log_config("info")
+    assert text["loggers"]["service"]["handlers"] == ["service"]
+    assert "%(request_id)s" in text["formatters"]["service"]["format"]
+    as_json = log_config("debug", "json")
+    assert as_json["formatters"]["service"] == {"()": "service.logs.JsonFormatter"}
+    assert as_json["loggers"]["tagger"]["level"] == "DEBUG"
 
 
 def test_missing_model_dir_fails_fast(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: pytest.fail("must not start"))
+    monkeypatch.setattr(service.server.Supervisor, "run", lambda self: pytest.fail("started"))
     with pytest.raises(SystemExit) as exit_info:
         service.server.serve_from_cli(models=[tmp_path / "nope"])
     assert exit_info.value.code == 2
@@ -70,18 +86,8 @@ def slow_load(path: Path, int8: bool | None = None) -> Any:
     return conll_random()
 
 
-def test_several_workers_load_before_they_accept_requests(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(service.main, "load_tagger", slow_load)
-    app = create_app(Settings(models=[Path("/models/slow")], workers=2))
-    with TestClient(app) as client:  # returns once the lifespan's startup is done
-        assert client.get("/health/ready").status_code == 200
-        assert client.post("/v1/tag", json={"text": "Apple is big."}).status_code == 200
-
-
 def test_ready_turns_200_once_slow_models_have_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service.main, "load_tagger", slow_load)
+    monkeypatch.setattr(service.loading, "load_tagger", slow_load)
     app = create_app(Settings(models=[Path("/models/slow")], workers=1))
     with TestClient(app) as client:
         assert client.get("/health/live").status_code == 200  # answers while loading
