@@ -29,7 +29,7 @@ def test_ready_is_503_until_models_are_loaded(conll_tagger: Tagger) -> None:
     with TestClient(app) as client:  # lifespan ran
         r = client.get("/health/ready")
         assert r.status_code == 200
-        assert r.json() == {"status": "ready", "models": ["conll-random"]}
+        assert r.json() == {"status": "ready", "models": ["conll-random"], "pid": os.getpid()}
     assert plain.get("/health/ready").status_code == 503  # after shutdown
 
 
