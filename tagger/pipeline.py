@@ -21,7 +21,7 @@ from tagger.errors import UsageError
 from tagger.pieces import Layout, lay_out
 from tagger.spans import ENTITY_TASK, entities
 from tagger.tokenize import tokenize
-from tagger.types import Document, TaggedSentence, TaskTags, Token
+from tagger.types import Document, Entity, TaggedSentence, TaskTags, Token
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +151,44 @@ def assemble(
         ]
         out.append(Document(document.text, tagged, found))
     return out
+
+
+def text_segments(text: str, max_chars: int) -> list[tuple[int, str]]:
+    """A long text cut into consecutive ``(offset, segment)`` of at most ``max_chars``
+    characters, each ending at a line break if one is in its second half, else after a
+    sentence end or a space, so that no token is cut (unless one is longer than that)."""
+    if max_chars < 1:
+        raise UsageError(f"max_chars must be at least 1, got {max_chars}")
+    out, start = [], 0
+    while len(text) - start > max_chars:
+        window = text[start : start + max_chars]
+        half = max_chars // 2
+        cut = window.rfind("\n", half) + 1
+        for boundary in (". ", "? ", "! ", " "):
+            if cut:
+                break
+            found = window.rfind(boundary, half)
+            cut = found + len(boundary) if found >= 0 else 0
+        cut = cut or max_chars
+        out.append((start, window[:cut]))
+        start += cut
+    out.append((start, text[start:]))
+    return out
+
+
+def shifted(document: Document, offset: int) -> tuple[list[TaggedSentence], list[Entity]]:
+    """A segment's sentences and entities with offsets into the whole text (segment + offset)."""
+    sentences = [
+        TaggedSentence(
+            [Token(t.text, t.start + offset, t.end + offset) for t in s.tokens],
+            s.tags,
+            s.start + offset,
+            s.end + offset,
+        )
+        for s in document.sentences
+    ]
+    entities = [
+        Entity(e.text, e.label, e.start + offset, e.end + offset, e.score)
+        for e in document.entities
+    ]
+    return sentences, entities

@@ -1,9 +1,12 @@
 """`tagger tag`: tag a file of documents offline, streaming in chunks, to JSONL or CoNLL.
 
-Memory stays constant: input lines are read lazily, tagged ``chunk_size`` documents at a time and
-written as they come. A file output appears only when everything succeeded (temp file, then
-``os.replace``); user errors (bad input, unreadable model) end with one ``error: ...`` line on
-stderr and exit code 1, never a traceback.
+Memory stays bounded: input lines are read lazily, tagged ``chunk_size`` documents at a time
+and written as they come; a document longer than ``long_documents.SEGMENT_CHARS`` characters
+is tagged and written in segments. An output that is a regular file appears only when
+everything succeeded (temp file, then ``os.replace``); a symlink's target, a FIFO or a device
+is written in place and never replaced, and stdout gets each chunk as soon as it is tagged
+(neither is atomic: an error part-way leaves what was written). User errors (bad input,
+unreadable model) end with one ``error: ...`` line on stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from tqdm import tqdm
 from tagger import Tagger
 from tagger.errors import TaggerError
 from tagger.serialize import document_to_dict
-from tagger.types import Document
+from tagger.types import Document, TaggedSentence
 
 CHUNK_SIZE = 1024  # documents read, tagged and written at a time: bounded memory, full batches
 BATCH_SIZE = 256  # sentences per forward pass (sorted by length within a chunk)
@@ -161,10 +164,20 @@ def _one_line(text: str) -> str:
 
 def write_conll(out: IO[str], record: Record, doc: Document, tasks: list[str]) -> None:
     """Comments with the id and text, then token + one column per task, a blank line a sentence."""
-    out.write(f"# doc_id = {_one_line(str(record.doc_id))}\n# text = {_one_line(doc.text)}\n")
+    write_conll_header(out, record, doc.text)
     if not doc.sentences:
         out.write("\n")
-    for sentence in doc.sentences:
+    write_conll_sentences(out, doc.sentences, tasks)
+
+
+def write_conll_header(out: IO[str], record: Record, text: str) -> None:
+    """The comment lines that open a document in CoNLL output."""
+    out.write(f"# doc_id = {_one_line(str(record.doc_id))}\n# text = {_one_line(text)}\n")
+
+
+def write_conll_sentences(out: IO[str], sentences: list[TaggedSentence], tasks: list[str]) -> None:
+    """Token + one column per task, a blank line after each sentence."""
+    for sentence in sentences:
         for i, token in enumerate(sentence.tokens):
             labels = [sentence.tags[t].labels[i] if t in sentence.tags else "_" for t in tasks]
             out.write("\t".join([_one_line(token.text), *labels]) + "\n")
@@ -184,12 +197,21 @@ def _umask() -> int:
 
 @contextmanager
 def open_output(output: Path | None) -> Iterator[IO[str]]:
-    """Stdout, or a temp file beside ``output`` that replaces it only if the block succeeds."""
+    """Where the output goes. A regular file (or a new one) is written through a temp file
+    beside it that replaces it only if the block succeeds; anything else (a symlink's target,
+    a FIFO, a device) is written in place and never replaced; stdout as it comes."""
     if output is None:
         yield sys.stdout
         return
     if output.is_dir():
         raise TagFileError(str(output), "is a directory")
+    if output.is_symlink() or (output.exists() and not output.is_file()):
+        try:
+            with output.open("w", encoding="utf-8", newline="\n") as handle:
+                yield handle
+        except OSError as e:
+            raise TagFileError(str(output), f"cannot write: {e.strerror}") from None
+        return
     try:
         fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     except OSError as e:
@@ -229,17 +251,36 @@ def tag_records(
     progress: tqdm | None = None,
 ) -> int:
     """Tag and write ``records`` chunk by chunk, flushing after each; returns the document count."""
+    from training.long_documents import SEGMENT_CHARS, write_long
+
     tasks = list(tagger.tasks)
     count = 0
     for chunk in chunked(records, chunk_size):
-        for record, doc in zip(chunk, tag_chunk(tagger, chunk, batch_size), strict=True):
-            writer(out, record, doc, tasks)
+        for run in _runs(chunk, SEGMENT_CHARS):
+            if len(run) == 1 and len(run[0].text) > SEGMENT_CHARS:
+                fmt = "conll" if writer is write_conll else "jsonl"
+                write_long(out, run[0], tagger, fmt, tasks, batch_size)
+                continue
+            for record, doc in zip(run, tag_chunk(tagger, run, batch_size), strict=True):
+                writer(out, record, doc, tasks)
         out.flush()
         count += len(chunk)
         if progress is not None:
             progress.update(chunk[-1].offset - progress.n)
             progress.set_postfix(docs=count, refresh=False)
     return count
+
+
+def _runs(chunk: list[Record], long_chars: int) -> list[list[Record]]:
+    """The chunk in order, as runs of ordinary records and single long documents."""
+    runs: list[list[Record]] = []
+    for record in chunk:
+        long = len(record.text) > long_chars
+        if long or not runs or len(runs[-1][-1].text) > long_chars:
+            runs.append([record])
+        else:
+            runs[-1].append(record)
+    return runs
 
 
 def load_model(load_tagger: LoadTagger, model_dir: Path | None) -> TaggerLike:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from service import tagging
-from service.errors import DeadlineExceededError, InvalidInputError
+from service.errors import DeadlineExceededError, InvalidInputError, OverloadedError
 from service.metrics import Metrics
 from service.responses import OrjsonResponse
 from service.schemas import ERRORS, OutputFormat, TagAnswer, TagRequest
@@ -116,7 +116,11 @@ async def until_done_or_gone(
     finally:
         gone.cancel()
     if task in done:
-        return task.result()
+        try:
+            return task.result()
+        except OverloadedError:
+            metrics.shed.labels("overloaded").inc()
+            raise
     task.cancel()
     if gone in done:
         metrics.shed.labels("client_gone").inc()
