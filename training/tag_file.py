@@ -259,7 +259,7 @@ def tag_records(
         for run in _runs(chunk, SEGMENT_CHARS):
             if len(run) == 1 and len(run[0].text) > SEGMENT_CHARS:
                 fmt = "conll" if writer is write_conll else "jsonl"
-                write_long(out, run[0], tagger, fmt, tasks, batch_size)
+                write_long(out, run[0], tagger, fmt, tasks, batch_size, SEGMENT_CHARS)
                 continue
             for record, doc in zip(run, tag_chunk(tagger, run, batch_size), strict=True):
                 writer(out, record, doc, tasks)
