@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from tagger.atomic import clean_staging, replace_directory
 from tagger.config import ModelConfig, TaskSpec
 from tagger.errors import TaggerError
 from tagger.locations import (  # noqa: F401 (re-exported: part of this module's interface)
@@ -74,9 +74,11 @@ def environment_versions() -> dict[str, str]:
 
 
 def save_model_dir(path: str | Path, model: ModelFile) -> None:
-    """Write a model directory atomically (a temp directory renamed into place)."""
+    """Write a model directory atomically: a complete staging directory takes the place of the
+    old one in one step (``tagger.atomic``); leftovers of a killed earlier save are removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    clean_staging(path)
     meta = {k: v for k, v in model.meta.items() if k not in _STRUCTURE_KEYS}
     config = {
         "format_version": FORMAT_VERSION,
@@ -98,9 +100,7 @@ def save_model_dir(path: str | Path, model: ModelFile) -> None:
         staging.chmod(0o755)
         for file in staging.iterdir():
             file.chmod(0o644)
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(staging, path)
+        replace_directory(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

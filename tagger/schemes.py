@@ -131,13 +131,18 @@ def transition_allowed(previous: str, current: str, scheme: Scheme) -> bool:
 
 
 def detect_scheme(sentences: Sequence[Sequence[str]]) -> Scheme:
-    """Guess a corpus' scheme: BIOES if it uses E-/S-, IOB1 if an I- tag starts a span."""
+    """Guess a corpus' scheme: BIOES if it uses E-/S-; IOB2 if a B- tag ever starts a span
+    after O (or at a sentence start), as IOB1 never does; else IOB1 if an I- tag starts a
+    span. So an IOB2 file with a stray I- after O stays IOB2, and validation reports it."""
     if any(tag[0] in "ES" for tags in sentences for tag in tags):
         return Scheme.BIOES
+    i_starts = False
     for tags in sentences:
         previous = "O"
         for tag in tags:
+            if tag.startswith("B-") and previous == "O":
+                return Scheme.IOB2
             if tag.startswith("I-") and previous[2:] != tag[2:]:
-                return Scheme.IOB1
+                i_starts = True
             previous = tag
-    return Scheme.IOB2
+    return Scheme.IOB1 if i_starts else Scheme.IOB2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,8 @@ def load_splits(data: DataConfig) -> dict[str, list[Sentence]]:
         path = getattr(data, split)
         if path is not None:
             splits[split] = read_corpus(path, data.columns, data.conllu_tasks)
+            if not splits[split]:
+                raise DataFormatError(path, None, f"no sentences (an empty {split} split)")
     if "train" not in splits:
         raise ConfigError("the config names no training data (data.train or data.hf)")
     return splits
@@ -45,6 +48,23 @@ def load_splits(data: DataConfig) -> dict[str, list[Sentence]]:
 def is_span_task(sentences: Sequence[Sentence], task: str) -> bool:
     """A task whose every tag is O or PREFIX-TYPE with a B/I/E/S prefix (NER, chunks)."""
     return is_span_tagging(tag for sentence in sentences for tag in sentence.tags[task])
+
+
+_SPAN_TAG = re.compile(r"[BIES]-\S+")
+
+
+def check_malformed_span_tags(sentences: Sequence[Sentence], task: str, source: str) -> None:
+    """A column of span tags (O and B-/I-/E-/S-TYPE) with a tag that is neither: a typo such as
+    ``X-LOC`` would otherwise make NER a plain tag task. Names the file and line."""
+    tags = {tag for sentence in sentences for tag in sentence.tags[task]}
+    if "O" not in tags or not any(_SPAN_TAG.fullmatch(tag) for tag in tags):
+        return
+    for sentence in sentences:
+        for index, tag in enumerate(sentence.tags[task]):
+            if tag != "O" and not _SPAN_TAG.fullmatch(tag):
+                line = sentence.lines[index] if sentence.lines else None
+                message = f"{task}: malformed span tag {tag!r} (expected O or B-/I-/E-/S-TYPE)"
+                raise DataFormatError(source, line, message)
 
 
 def check_span_tags(
@@ -72,6 +92,7 @@ def build_tasks(splits: dict[str, list[Sentence]], data: DataConfig) -> list[Tas
     specs = []
     for task in tasks:
         tags = [tag for s in train for tag in s.tags[task]]
+        check_malformed_span_tags(train, task, str(data.train))
         if is_span_task(train, task):
             scheme = check_span_tags(train, task, str(data.train), data.schemes.get(task))
             specs.append(TaskSpec.span(task, tags, scheme))

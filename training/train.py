@@ -19,6 +19,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from tagger import Tagger, context
+from tagger.atomic import clean_staging
 from tagger.casing import case_priors
 from tagger.context import document_ids
 from tagger.data import Sentence
@@ -27,7 +28,7 @@ from tagger.model import SequenceTagger
 from training import distributed
 from training.augment import augment_casing, recased_corpus
 from training.checkpoint import load_checkpoint, save_checkpoint
-from training.config import TrainConfig
+from training.config import ConfigError, TrainConfig
 from training.corpus import (
     build_tasks,
     build_vocabularies,
@@ -85,8 +86,14 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     ema, selected = averaged(tagger, config.ema_decay)
     modules = {"model": network, **({"ema": ema} if ema is not None else {})}
     state: dict[str, Any] = {"epoch": 0, "best": -math.inf, "best_epoch": 0, "history": []}
-    if resume and checkpoint_path.exists():
+    if resume:
+        if not checkpoint_path.exists():
+            raise ConfigError(
+                f"--resume: no checkpoint in {run_dir} (nothing to resume; run without --resume "
+                "to start afresh)"
+            )
         state = load_checkpoint(checkpoint_path, modules, optimizer)
+    clean_staging(model_dir)  # leftovers of a save that a kill interrupted
     model = distributed.wrap(network, world)
     if rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
