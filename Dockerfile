@@ -11,12 +11,15 @@
 # Build arguments (defaults for users; a closed build network passes its own):
 #   PYTHON_IMAGE     the base image of both stages
 #   TORCH_INDEX_URL  where the CPU build of torch 2.13.0 comes from
+#   TORCH_EXTRA_INDEX_URL  where its dependencies come from, if that index lacks them
 ARG PYTHON_IMAGE=python:3.11-slim
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG TORCH_EXTRA_INDEX_URL=
 
 # ---------------------------------------------------------------------------------- builder
 FROM ${PYTHON_IMAGE} AS builder
 ARG TORCH_INDEX_URL
+ARG TORCH_EXTRA_INDEX_URL
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -31,7 +34,8 @@ RUN pip install --upgrade pip
 # machines whose default index would resolve torch to the CUDA build (gigabytes of GPU
 # libraries the CPU-only service never uses). The package's own pin (torch==2.13.0) is then
 # already satisfied by 2.13.0+cpu.
-RUN pip install torch==2.13.0 --index-url "${TORCH_INDEX_URL}"
+RUN pip install torch==2.13.0 --index-url "${TORCH_INDEX_URL}" \
+    ${TORCH_EXTRA_INDEX_URL:+--extra-index-url "${TORCH_EXTRA_INDEX_URL}"}
 
 # Then the package itself, non-editable, with the serving and training extras; the shipped
 # models are part of it (the package seqtagger_models), so nothing runs from the sources.
@@ -67,8 +71,9 @@ WORKDIR /tmp
 USER 10001:10001
 EXPOSE 8000
 
-# python-slim has no curl: probe readiness with the standard library.
+# python-slim has no curl: probe readiness with the standard library (on TAGGER_PORT).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=3)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready' % os.environ.get('TAGGER_PORT', '8000'), timeout=3)"]
 
-CMD ["tagger", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# Host and port come from TAGGER_HOST / TAGGER_PORT (0.0.0.0:8000 above).
+CMD ["tagger", "serve"]

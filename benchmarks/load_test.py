@@ -344,6 +344,21 @@ def check_targets(cells: list[Cell], library: dict[str, float]) -> dict[str, dic
     return out
 
 
+def overload(args: argparse.Namespace) -> None:
+    """The overload storm of benchmarks/reliability.py, on this benchmark's model options."""
+    from benchmarks import reliability
+
+    options = argparse.Namespace(
+        model=args.model or DEFAULT_MODEL, workers=args.workers or 2, duration=args.duration * 2
+    )
+    texts = [detokenize(s) for s in read_sentences(args.data)]
+    with tempfile.TemporaryDirectory() as tmp:
+        results = reliability.storm(options, texts, Path(tmp))
+    print(json.dumps({"overload": results}, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps({"overload": results}, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="model dir (default: shipped)")
@@ -370,10 +385,18 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument(
+        "--overload", action="store_true",
+        help="only the overload scenario (benchmarks/reliability.py storm): 256 hey clients "
+        "with 100k-character and 50-sentence bodies; accepted p99, shed count, peak RSS",
+    )  # fmt: skip
+    parser.add_argument(
         "--client", choices=["raw", "httpx"], default="raw",
         help="raw: minimal asyncio HTTP/1.1 client (cheap); httpx: httpx.AsyncClient",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.overload:
+        overload(args)
+        return
 
     sentences = read_sentences(args.data)
     tmp = Path(tempfile.mkdtemp(prefix="tagger-load-"))
