@@ -1,4 +1,5 @@
-"""A linear-chain CRF: log-likelihood, batched Viterbi and forward-backward marginals.
+"""A linear-chain CRF: the log-likelihood (training, torch); Viterbi and forward-backward
+marginals are computed by ``tagger.decoding`` in numpy, the same code for every backend.
 
 Shapes: B batch, T time steps, K tags. Masks are boolean [B, T], left-aligned (every sequence
 starts at t=0 and its valid steps are contiguous); the first step must be valid for all.
@@ -8,12 +9,13 @@ gradients and log-sum-exps stay finite.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
+from tagger import decoding
+from tagger.decoding import CRFScores
+
 FORBIDDEN = -10000.0
-_TINY = 1e-200  # float64 sums below this may have lost terms to underflow (below ~1e-308)
 
 
 class CRF(nn.Module):
@@ -98,89 +100,20 @@ class CRF(nn.Module):
             alphas.append(torch.where(valid[t], nxt, alphas[-1]))  # [B, K]
         return alphas
 
-    def _backward_betas(self, emissions: Tensor, mask: Tensor) -> list[Tensor]:
-        """beta_t [B, K]: log-sum of scores from t+1 to the end (end score at the last step)."""
-        transitions, _, end = self.scores()
-        steps = emissions.transpose(0, 1)  # [T, B, K]
-        valid = mask.transpose(0, 1).unsqueeze(2)  # [T, B, 1]
-        end_b = end.expand_as(steps[0])  # [B, K]
-        betas = [end_b]
-        for t in range(steps.size(0) - 2, -1, -1):
-            ahead = (steps[t + 1] + betas[-1]).unsqueeze(1)  # [B, 1, K]
-            nxt = torch.logsumexp(transitions + ahead, dim=2)  # [B, K]
-            betas.append(torch.where(valid[t + 1], nxt, end_b))  # [B, K]
-        return betas[::-1]
+    def numpy_scores(self) -> CRFScores:
+        """The constrained scores as numpy arrays, for decoding (``tagger.decoding``)."""
+        return CRFScores(*(x.detach().double().numpy() for x in self.scores()))
 
     def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
         """p(tag_t = k | emissions) by forward-backward, [B, T, K] (zeros where masked)."""
         self._check(emissions, mask)
-        probs = self._scaled_marginals(emissions, mask)
-        return probs if probs is not None else self._log_space_marginals(emissions, mask)
-
-    def _log_space_marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
-        """Forward-backward in log space: exact for any scores, but slow (log-sum-exp per step)."""
-        alphas = torch.stack(self._forward_alphas(emissions, mask), dim=1)  # [B, T, K]
-        betas = torch.stack(self._backward_betas(emissions, mask), dim=1)  # [B, T, K]
-        log_z = torch.logsumexp(alphas[:, -1] + self.scores()[2], dim=1)  # [B]
-        probs = torch.exp(alphas + betas - log_z[:, None, None])  # [B, T, K]
-        return probs * mask.unsqueeze(2)  # [B, T, K]
-
-    def _scaled_marginals(self, emissions: Tensor, mask: Tensor) -> Tensor | None:
-        """Forward-backward in probability space, rescaled every step (a matrix product per step).
-
-        Constant factors per step cancel in the normalised marginals, so scores are shifted by
-        their maxima before exp. Float64 keeps underflow out of reach for realistic scores;
-        None (caller falls back to log space) if a step still under- or overflowed. Inference
-        only (no gradient), so it runs in numpy: its per-operation cost on these small
-        [B, K] arrays is a fraction of torch's, and the loop is all small operations.
-        """
-        transitions, start, end = (x.detach().double().numpy() for x in self.scores())
-        moves = np.exp(transitions - transitions.max())  # [K, K]
-        first = np.exp(start - start.max())  # [K]
-        last = np.exp(end - end.max())  # [K]
-        steps = emissions.detach().transpose(0, 1).double().numpy()  # [T, B, K]
-        steps = np.exp(steps - steps.max(axis=2, keepdims=True))  # [T, B, K] in (0, 1]
-        valid = mask.transpose(0, 1).unsqueeze(2).numpy()  # [T, B, 1]
-        alphas = np.empty_like(steps)  # [T, B, K]
-        betas = np.empty_like(steps)  # [T, B, K]
-        with np.errstate(invalid="ignore", divide="ignore"):  # NaN marks underflow, see below
-            alphas[0] = _normalise(first * steps[0])
-            for t in range(1, len(steps)):
-                nxt = _normalise((alphas[t - 1] @ moves) * steps[t])  # [B, K]
-                alphas[t] = np.where(valid[t], nxt, alphas[t - 1])
-            betas[-1] = last
-            for t in range(len(steps) - 2, -1, -1):
-                nxt = _normalise((steps[t + 1] * betas[t + 1]) @ moves.T)  # [B, K]
-                betas[t] = np.where(valid[t + 1], nxt, last)
-            probs = _normalise(alphas * betas, axis=2).transpose(1, 0, 2)  # [B, T, K]
-        if not np.isfinite(probs).all():
-            return None
-        masked = torch.from_numpy(probs * mask.unsqueeze(2).numpy())  # [B, T, K]
-        return masked.to(emissions.dtype)
+        probs = decoding.marginals(emissions.detach().numpy(), mask.numpy(), self.numpy_scores())
+        return torch.from_numpy(probs).to(emissions.dtype)
 
     def viterbi(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Best tag sequence [B, T] (padding repeats the last tag) and its score [B]."""
         self._check(emissions, mask)
-        transitions, start, end = self.scores()
-        steps = emissions.transpose(0, 1)  # [T, B, K]
-        valid = mask.transpose(0, 1).unsqueeze(2)  # [T, B, 1]
-        num_steps, batch, k = steps.shape
-        identity = torch.arange(k).expand(batch, k)  # [B, K]
-        score = start + steps[0]  # [B, K]
-        pointers = []
-        for t in range(1, num_steps):
-            best, arg = (score.unsqueeze(2) + transitions).max(dim=1)  # [B, K], [B, K]
-            score = torch.where(valid[t], best + steps[t], score)  # [B, K]
-            pointers.append(torch.where(valid[t], arg, identity))  # [B, K]
-        best_score, last = (score + end).max(dim=1)  # [B], [B]
-        path = [last]
-        for arg in reversed(pointers):
-            path.append(arg.gather(1, path[-1].unsqueeze(1)).squeeze(1))  # [B]
-        return torch.stack(path[::-1], dim=1), best_score  # [B, T], [B]
-
-
-def _normalise(x: np.ndarray, axis: int = 1) -> np.ndarray:
-    """``x`` divided by its sums along ``axis``; NaN where a sum is so small that some entries
-    may have underflowed or lost precision as subnormals (the caller then uses log space)."""
-    total = x.sum(axis=axis, keepdims=True)
-    return x / np.where(total < _TINY, np.nan, total)
+        best, score = decoding.viterbi(
+            emissions.detach().numpy(), mask.numpy(), self.numpy_scores()
+        )
+        return torch.from_numpy(best), torch.from_numpy(score).to(emissions.dtype)

@@ -1,14 +1,19 @@
-"""Turn token lists into the id tensors the network reads (words, GloVe rows, casing, chars)."""
+"""Turn token lists into the id arrays the network reads (words, GloVe rows, casing, chars).
+
+``Featurizer.arrays`` gives numpy arrays (what every backend reads, no torch needed);
+``Featurizer.batch`` the same as torch tensors.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import torch
-from torch import Tensor
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 from tagger.casing import CasePrior, SentenceCase, TokenFlags, sentence_case, token_flags
 from tagger.context import SentenceStart
@@ -29,6 +34,30 @@ class Batch(NamedTuple):
     word_keys: Tensor | None = None  # [B, T] case-folded word id within the batch (word memory)
     sentence_case: Tensor | None = None  # [B, T] style of each token's sentence (+ first token)
     case_prior: Tensor | None = None  # [B, T] how each word is usually written (CasePrior)
+
+
+class Arrays(NamedTuple):
+    """``Batch`` as numpy arrays: the same fields, shapes and meaning (int64, mask bool)."""
+
+    words: np.ndarray
+    glove: np.ndarray
+    casing: np.ndarray
+    chars: np.ndarray
+    token_index: np.ndarray
+    mask: np.ndarray
+    word_keys: np.ndarray | None = None
+    sentence_case: np.ndarray | None = None
+    case_prior: np.ndarray | None = None
+
+
+def to_tensors(arrays: Arrays) -> Batch:
+    """The arrays as a torch ``Batch`` (sharing memory)."""
+    import torch
+
+    def tensor(value: Any) -> Any:
+        return None if value is None else torch.from_numpy(value)
+
+    return Batch(*(tensor(value) for value in arrays))
 
 
 class Featurizer:
@@ -93,7 +122,11 @@ class Featurizer:
         return out
 
     def batch(self, sentences: Sequence[Sequence[str]]) -> Batch:
-        """Pad a list of non-empty token lists into one ``Batch``."""
+        """Pad a list of non-empty token lists into one ``Batch`` of torch tensors."""
+        return to_tensors(self.arrays(sentences))
+
+    def arrays(self, sentences: Sequence[Sequence[str]]) -> Arrays:
+        """Pad a list of non-empty token lists into one batch of numpy arrays."""
         lengths = [len(s) for s in sentences]
         if not sentences or min(lengths) == 0:
             raise ValueError("a batch needs at least one sentence and no empty sentence")
@@ -129,31 +162,30 @@ class Featurizer:
         chars = np.zeros((len(distinct_chars), self.max_word_length), dtype=np.int64)
         for row, char_ids in enumerate(distinct_chars):
             chars[row, : len(char_ids)] = char_ids
-        tensors = torch.from_numpy(ids)
-        return Batch(
-            tensors[0],
-            tensors[1],
-            tensors[2],
-            torch.from_numpy(chars),
-            tensors[3],
-            torch.from_numpy(mask),
+        return Arrays(
+            ids[0],
+            ids[1],
+            ids[2],
+            chars,
+            ids[3],
+            mask,
             _word_keys(sentences, mask) if self.word_keys else None,
             _scatter(styles, mask) if self.sentence_casing else None,
             _scatter(priors, mask) if self.case_prior is not None else None,
         )
 
 
-def _word_keys(sentences: Sequence[Sequence[str]], mask: np.ndarray) -> Tensor:
+def _word_keys(sentences: Sequence[Sequence[str]], mask: np.ndarray) -> np.ndarray:
     """[B, T] one id per case-folded word form of the batch (-1 on padding)."""
     keys: dict[str, int] = {}
     flat = [keys.setdefault(token.lower(), len(keys)) for s in sentences for token in s]
     ids = np.full(mask.shape, -1, dtype=np.int64)
     ids[mask] = flat
-    return torch.from_numpy(ids)
+    return ids
 
 
-def _scatter(values: list[int], mask: np.ndarray) -> Tensor:
+def _scatter(values: list[int], mask: np.ndarray) -> np.ndarray:
     """[B, T] the per-real-token ``values`` in mask order, 0 on padding."""
     ids = np.zeros(mask.shape, dtype=np.int64)
     ids[mask] = values
-    return torch.from_numpy(ids)
+    return ids

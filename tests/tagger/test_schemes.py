@@ -201,9 +201,12 @@ def test_iob1_validation_allows_i_after_o() -> None:
         ([], Scheme.IOB2),
         ([["O", "O"]], Scheme.IOB2),
         ([["B-PER", "I-PER"], ["O", "B-LOC"]], Scheme.IOB2),
-        ([["B-PER", "I-PER"], ["O", "I-LOC"]], Scheme.IOB1),
+        # A B- tag that starts a span after O is IOB2 (IOB1 never does that): a stray I- after
+        # O is then an error that validation reports, not a reason to read the file as IOB1.
+        ([["B-PER", "I-PER"], ["O", "I-LOC"]], Scheme.IOB2),
         ([["I-PER", "O"]], Scheme.IOB1),
-        ([["B-PER", "I-LOC"]], Scheme.IOB1),
+        ([["I-PER", "B-PER"], ["O", "I-LOC"]], Scheme.IOB1),
+        ([["B-PER", "I-LOC"]], Scheme.IOB2),
         ([["B-PER", "I-PER"], ["S-LOC"]], Scheme.BIOES),
         ([["B-PER", "E-PER"]], Scheme.BIOES),
     ],
