@@ -39,7 +39,7 @@ def load_models_now(settings: Settings) -> list[TaggerLike]:
     taggers = []
     for path in settings.models:
         log.info("loading model %s", path)
-        tagger = load_tagger(path, settings.int8)
+        tagger = load_tagger(path, settings.int8, settings.torch_threads)
         log.info("loaded model %s %s: tasks %s", tagger.name, tagger.version, tagger.tasks)
         taggers.append(tagger)
     return taggers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -42,10 +43,10 @@ When API keys are configured, `/v1/*` needs the key in the configured header (de
 
 
 def _limit_torch_threads(threads: int) -> None:
-    """Intra-op threads per worker: one keeps batches fast and workers from fighting for cores."""
-    import torch
-
-    if torch.get_num_threads() != threads:
+    """Intra-op threads per worker: one keeps batches fast and workers from fighting for cores
+    (torch only when a model uses it: an ONNX-only worker never imports torch)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 
 

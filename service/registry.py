@@ -173,8 +173,8 @@ class ModelRegistry:
             await model.batcher.close()
 
 
-def load_tagger(path: Path | None, int8: bool | None = None) -> TaggerLike:
-    """Load one model directory with the library (imported lazily: torch is heavy)."""
+def load_tagger(path: Path | None, int8: bool | None = None, threads: int = 1) -> TaggerLike:
+    """Load one model directory with the library (torch or ONNX, whichever it holds)."""
     from tagger import Tagger
 
-    return Tagger.load(path, int8=int8)
+    return Tagger.load(path, int8=int8, threads=threads)

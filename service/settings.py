@@ -84,7 +84,9 @@ class Settings(BaseSettings):
         "(an idle model always runs a lone request at once). 0: never wait; batches are what "
         "queued while the model was busy, which measured best (see benchmarks/load_test.py).",
     )
-    torch_threads: int = Field(default=1, ge=1, description="Torch intra-op threads per worker.")
+    torch_threads: int = Field(
+        default=1, ge=1, description="Intra-op threads per worker (torch, or an ONNX session)."
+    )
     int8: bool | None = Field(
         default=None,
         description="Run the recurrent layer with int8 weights (faster on CPU); unset: each "

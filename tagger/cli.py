@@ -19,7 +19,7 @@ import typer
 from tagger.errors import TaggerError
 
 COMMANDS = "seqtagger.commands"
-ORDER = ("train", "evaluate", "tag", "serve")  # help lists these first, the rest by name
+ORDER = ("train", "evaluate", "tag", "serve", "export")  # help lists these first, the rest by name
 
 ModelOption = Annotated[
     Path | None,

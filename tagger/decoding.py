@@ -117,3 +117,25 @@ def _normalise(x: np.ndarray, axis: int = 1) -> np.ndarray:
     may have underflowed or lost precision as subnormals (the caller then uses log space)."""
     total = x.sum(axis=axis, keepdims=True)
     return x / np.where(total < _TINY, np.nan, total)
+
+
+def decode(
+    emissions: np.ndarray, mask: np.ndarray, crf: CRFScores | None, with_scores: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Best labels [B, T] of one task and, if asked, each chosen label's probability [B, T]:
+    Viterbi and marginals with a CRF, argmax and softmax without."""
+    if crf is not None:
+        best, _ = viterbi(emissions, mask, crf)
+        probs = marginals(emissions, mask, crf) if with_scores else None
+    else:
+        best = emissions.argmax(axis=2)
+        probs = _softmax(emissions.astype(np.float64)) if with_scores else None
+    chosen = (
+        np.take_along_axis(probs, best[:, :, None], axis=2)[:, :, 0] if probs is not None else None
+    )
+    return best, chosen
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    exp = np.exp(x - x.max(axis=2, keepdims=True))
+    return exp / exp.sum(axis=2, keepdims=True)

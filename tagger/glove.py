@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 GLOVE_NAME = "glove.6B.50d"
 
@@ -37,6 +40,8 @@ def glove_table() -> torch.Tensor:
 
     Models keep it as a frozen buffer, so several loaded models share one copy in memory.
     """
+    import torch
+
     vectors = load_glove()[1]
     table = torch.zeros(vectors.shape[0] + 1, vectors.shape[1])
     table[:-1] = torch.from_numpy(np.ascontiguousarray(vectors))
@@ -49,3 +54,13 @@ def glove_fingerprint() -> str:
     from tagger.modelfile import file_sha256
 
     return file_sha256(glove_root() / "glove_6B_50d_emb.npy")
+
+
+def glove_vectors(rows: np.ndarray) -> np.ndarray:
+    """The vectors of GloVe ``rows`` [...] -> [..., 50] float32, zeros for the "not in GloVe"
+    row (one past the last). Read from the memory-mapped file: processes share its pages."""
+    vectors = load_glove()[1]
+    missing = rows >= vectors.shape[0]
+    out = np.asarray(vectors[np.where(missing, 0, rows)], dtype=np.float32)
+    out[missing] = 0.0
+    return out

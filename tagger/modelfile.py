@@ -1,20 +1,17 @@
-"""Model directories: weights in safetensors, everything else in JSON; nothing is unpickled."""
+"""Model directories: weights in safetensors (or an ONNX graph), everything else in JSON;
+nothing is unpickled. Reading a directory's description needs no torch; its weights do."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import platform
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from pydantic import ValidationError
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
 from tagger.atomic import clean_staging, replace_directory
 from tagger.config import ModelConfig, TaskSpec
@@ -47,7 +44,7 @@ class ModelFile:
     tasks: list[TaskSpec]
     words: list[str]
     chars: list[str]
-    state: dict[str, torch.Tensor]
+    state: dict[str, Any]  # name -> torch tensor (empty when only the description was read)
     meta: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     case_prior: dict[str, int] = field(default_factory=dict)  # word -> tagger.casing.CasePrior
@@ -62,18 +59,9 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def environment_versions() -> dict[str, str]:
-    """Versions worth recording next to a model."""
-    import numpy
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-    }
-
-
-def save_model_dir(path: str | Path, model: ModelFile) -> None:
+def save_model_dir(
+    path: str | Path, model: ModelFile, extra_files: dict[str, bytes] | None = None
+) -> None:
     """Write a model directory atomically: a complete staging directory takes the place of the
     old one in one step (``tagger.atomic``); leftovers of a killed earlier save are removed."""
     path = Path(path)
@@ -88,7 +76,12 @@ def save_model_dir(path: str | Path, model: ModelFile) -> None:
     }
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        save_file({k: v.contiguous() for k, v in model.state.items()}, staging / WEIGHTS)
+        if model.state:
+            from safetensors.torch import save_file
+
+            save_file({k: v.contiguous() for k, v in model.state.items()}, staging / WEIGHTS)
+        for name, content in (extra_files or {}).items():
+            (staging / name).write_bytes(content)
         write_json(staging / CONFIG, config)
         vocab: dict[str, Any] = {"words": model.words, "chars": model.chars}
         if model.case_prior:
@@ -122,8 +115,9 @@ def read_json(path: Path) -> Any:
         raise ModelFileError(f"{path}: corrupt JSON ({error})") from None
 
 
-def load_model_dir(path: str | Path) -> ModelFile:
-    """Read and check a model directory: weights, config (parsed), vocab and metrics."""
+def load_model_dir(path: str | Path, weights: bool = True) -> ModelFile:
+    """Read and check a model directory: config (parsed), vocab, metrics and (``weights``)
+    the safetensors weights."""
     path = Path(path)
     if not path.is_dir():
         raise ModelFileError(f"{path}: no such model directory")
@@ -148,14 +142,22 @@ def load_model_dir(path: str | Path) -> ModelFile:
     if not isinstance(metrics, dict):
         raise ModelFileError(f"{path / METRICS}: expected a JSON object")
     check_glove(path, model_config, config.get("glove"))
+    state = load_weights(path) if weights else {}
+    meta = {k: v for k, v in config.items() if k not in _STRUCTURE_KEYS}
+    return ModelFile(model_config, tasks, words, chars, state, meta, metrics, case_prior)
+
+
+def load_weights(path: Path) -> dict[str, Any]:
+    """The safetensors weights of a model directory, as torch tensors."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     if not (path / WEIGHTS).is_file():
         raise ModelFileError(f"{path}: incomplete model directory, {WEIGHTS} is missing")
     try:
-        state = load_file(path / WEIGHTS)
+        return load_file(path / WEIGHTS)
     except (SafetensorError, OSError, ValueError) as error:
         raise ModelFileError(f"{path / WEIGHTS}: corrupt weights ({error})") from None
-    meta = {k: v for k, v in config.items() if k not in _STRUCTURE_KEYS}
-    return ModelFile(model_config, tasks, words, chars, state, meta, metrics, case_prior)
 
 
 def check_glove(path: Path, config: ModelConfig, recorded: Any) -> None:

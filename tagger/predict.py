@@ -1,27 +1,44 @@
-"""The public ``Tagger``: a trained network with its vocabularies, loaded from a model directory,
-tagging raw text or tokens through the staged pipeline (``tagger.pipeline``)."""
+"""The public ``Tagger``: a trained network (on a torch or ONNX backend) with its vocabularies,
+loaded from a model directory, tagging raw text or tokens through the staged pipeline
+(``tagger.pipeline``). Importing it needs no torch; the torch backend imports it on use."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import torch
+import numpy as np
 
 from tagger import pipeline
 from tagger.config import ModelConfig, TaskSpec
+from tagger.decoding import CRFScores, decode
 from tagger.errors import UsageError
-from tagger.features import Featurizer
-from tagger.glove import GLOVE_NAME, glove_fingerprint, glove_table, load_glove
+from tagger.features import Arrays, Featurizer
+from tagger.glove import GLOVE_NAME, glove_fingerprint, load_glove
 from tagger.locations import default_model_dir
-from tagger.model import SequenceTagger
-from tagger.modelfile import ModelFile, ModelFileError, load_model_dir, save_model_dir
+from tagger.modelfile import ModelFile, load_model_dir, save_model_dir
 from tagger.pieces import batches, lay_out
-from tagger.quantize import quantize_rnn
 from tagger.schemes import Scheme, convert
 from tagger.types import Document, TaskTags
 from tagger.vocab import Vocabulary
+
+
+class Backend(Protocol):
+    """What runs the network: ``TorchBackend`` (model.safetensors) or ``OnnxBackend``."""
+
+    name: str
+    int8: bool
+
+    @property
+    def config(self) -> ModelConfig: ...
+
+    @property
+    def tasks(self) -> list[TaskSpec]: ...
+
+    def emissions(self, arrays: Arrays, tasks: list[str]) -> dict[str, np.ndarray]: ...
+
+    def crf_scores(self) -> dict[str, CRFScores]: ...
 
 
 class Tagger:
@@ -29,20 +46,23 @@ class Tagger:
 
     def __init__(
         self,
-        network: SequenceTagger,
+        backend: Backend | Any,
         words: Vocabulary,
         chars: Vocabulary,
         meta: dict[str, Any] | None = None,
         metrics: dict[str, Any] | None = None,
         case_prior: dict[str, int] | None = None,
     ) -> None:
-        self.network = network.eval()
-        self.int8 = False  # True once the recurrent layer runs quantised (then it cannot be saved)
+        if not hasattr(backend, "emissions") or not hasattr(backend, "crf_scores"):
+            from tagger.torch_backend import TorchBackend
+
+            backend = TorchBackend(backend)  # type: ignore[arg-type]  # a SequenceTagger
+        self.backend: Backend = backend
         self.words, self.chars = words, chars
         self.meta = meta or {}
         self.metrics = metrics or {}
         self.case_prior = case_prior or {}  # word -> CasePrior, from the training data
-        config = network.config
+        config = backend.config
         self.featurizer = Featurizer(
             words,
             chars,
@@ -55,8 +75,24 @@ class Tagger:
             truecase=config.truecase_words,
             case_prior=self.case_prior if config.case_prior_dim else None,
         )
-        self.task_specs: dict[str, TaskSpec] = dict(network.tasks)
+        self.task_specs: dict[str, TaskSpec] = {task.name: task for task in backend.tasks}
         self._output_labels = {name: spec.output_labels for name, spec in self.task_specs.items()}
+
+    @property
+    def network(self) -> Any:
+        """The torch ``SequenceTagger`` (torch backend only)."""
+        network = getattr(self.backend, "network", None)
+        if network is None:
+            raise AttributeError(
+                f"a tagger on the {self.backend.name} backend has no torch network"
+            )
+        return network
+
+    @property
+    def int8(self) -> bool:
+        """Whether the recurrent layer runs with int8 weights."""
+        recorded = self.meta.get("inference", {})
+        return self.backend.int8 or bool(isinstance(recorded, dict) and recorded.get("onnx_int8"))
 
     # --- construction -------------------------------------------------------------------------
 
@@ -70,56 +106,82 @@ class Tagger:
         meta: dict[str, Any] | None = None,
         case_prior: dict[str, int] | None = None,
     ) -> Tagger:
-        """A new, untrained tagger (GloVe loaded from its package when the config asks)."""
-        glove = glove_table() if config.use_glove else None
-        network = SequenceTagger(config, tasks, len(words), len(chars), glove)
-        return cls(network, words, chars, meta, case_prior=case_prior)
+        """A new, untrained tagger on the torch backend (GloVe from its package if asked)."""
+        from tagger.torch_backend import TorchBackend
+
+        backend = TorchBackend.create(config, tasks, len(words), len(chars))
+        return cls(backend, words, chars, meta, case_prior=case_prior)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, int8: bool | None = None) -> Tagger:
+    def load(
+        cls,
+        path: str | Path | None = None,
+        int8: bool | None = None,
+        backend: str | None = None,
+        threads: int | None = None,
+    ) -> Tagger:
         """Load a model directory (default: the shipped CoNLL-2003 model).
 
-        ``int8`` runs the recurrent layer with dynamically quantised int8 weights (about 1.7x
-        faster on CPU); None uses the model's own recorded choice (``inference.int8``).
+        ``backend``: ``torch`` (model.safetensors) or ``onnx`` (model.onnx, no torch needed);
+        default: whichever the directory has, ONNX first. ``int8`` (torch) runs the recurrent
+        layer with int8 weights (about 1.7x faster on CPU); None uses the model's recorded
+        choice. ``threads``: intra-op threads of an ONNX session (default: onnxruntime's).
         """
         path = Path(path) if path is not None else default_model_dir()
-        model = load_model_dir(path)
-        glove = glove_table() if model.config.use_glove else None
+        model = load_model_dir(path, weights=False)
+        from tagger.onnx_backend import ONNX_FILE
+
+        chosen = backend or ("onnx" if (path / ONNX_FILE).is_file() else "torch")
+        runner: Backend
+        if chosen == "onnx":
+            from tagger.onnx_backend import OnnxBackend
+
+            runner = OnnxBackend.load(path, model, threads)
+        elif chosen == "torch":
+            from tagger.torch_backend import TorchBackend
+
+            recorded = model.meta.get("inference", {})
+            wanted = (
+                int8 if int8 is not None else isinstance(recorded, dict) and recorded.get("int8")
+            )
+            runner = TorchBackend.load(path, model, bool(wanted))
+        else:
+            raise UsageError(f"unknown backend {backend!r}; expected torch or onnx")
         words, chars = Vocabulary(model.words, specials=()), Vocabulary(model.chars, specials=())
-        try:
-            network = SequenceTagger(model.config, model.tasks, len(words), len(chars), glove)
-        except ValueError as error:  # e.g. a task without labels, or labels not in its scheme
-            raise ModelFileError(f"{path}: invalid model description ({error})") from None
-        try:
-            network.load_state_dict(model.state, strict=True)
-        except RuntimeError as error:
-            raise ModelFileError(f"{path}: weights do not match the config ({error})") from None
-        tagger = cls(network, words, chars, model.meta, model.metrics, model.case_prior)
-        recorded = model.meta.get("inference", {})
-        if int8 if int8 is not None else isinstance(recorded, dict) and recorded.get("int8"):
-            tagger.int8 = quantize_rnn(network)
-        return tagger
+        return cls(runner, words, chars, model.meta, model.metrics, model.case_prior)
 
     def save(self, path: str | Path, metrics: dict[str, Any] | None = None) -> None:
         """Write this tagger as a model directory (weights without the frozen GloVe table)."""
-        if self.int8:
-            raise ValueError("an int8-quantised tagger cannot be saved: load it with int8=False")
         if metrics is not None:
             self.metrics = metrics
-        meta = dict(self.meta)
-        if self.network.config.use_glove:
+        state = getattr(self.backend, "state_dict", None)
+        if state is None:
+            raise UsageError(f"a tagger on the {self.backend.name} backend cannot be saved")
+        self.save_description(path, self.meta, state=state())
+
+    def save_description(
+        self,
+        path: str | Path,
+        meta: dict[str, Any],
+        extra_files: dict[str, bytes] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the model directory's description (config, vocabularies, metrics), with the
+        given weights and extra files (an exporter's graph)."""
+        meta = dict(meta)
+        if self.backend.config.use_glove:
             meta["glove"] = {"name": GLOVE_NAME, "sha256": glove_fingerprint()}
         model = ModelFile(
-            self.network.config,
+            self.backend.config,
             list(self.task_specs.values()),
             self.words.itos,
             self.chars.itos,
-            self.network.state_dict(),
+            state or {},
             meta,
             self.metrics,
             self.case_prior,
         )
-        save_model_dir(path, model)
+        save_model_dir(path, model, extra_files)
 
     # --- description --------------------------------------------------------------------------
 
@@ -143,7 +205,7 @@ class Tagger:
     @property
     def context_tokens(self) -> int:
         """Tokens of a document read together in one pass (0: every sentence alone)."""
-        return self.network.config.context_tokens
+        return self.backend.config.context_tokens
 
     @property
     def span_tasks(self) -> set[str]:
@@ -177,20 +239,25 @@ class Tagger:
         and batched (``pieces.batches``)."""
         tasks = self.check_tasks(tasks)
         out: list[dict[str, TaskTags]] = [{} for _ in pieces]
-        with torch.inference_mode():
-            for chunk in batches([len(p) for p in pieces], batch_size):
-                tagged = self._run_batch([pieces[i] for i in chunk], tasks, with_scores)
-                for index, tags in zip(chunk, tagged, strict=True):
-                    out[index] = tags
+        crfs = self.backend.crf_scores()
+        for chunk in batches([len(p) for p in pieces], batch_size):
+            tagged = self._run_batch([pieces[i] for i in chunk], tasks, with_scores, crfs)
+            for index, tags in zip(chunk, tagged, strict=True):
+                out[index] = tags
         return out
 
     def _run_batch(
-        self, pieces: list[Sequence[str]], tasks: list[str], with_scores: bool
+        self,
+        pieces: list[Sequence[str]],
+        tasks: list[str],
+        with_scores: bool,
+        crfs: dict[str, CRFScores],
     ) -> list[dict[str, TaskTags]]:
-        batch = self.featurizer.batch(pieces)
-        decoded = self.network.decode(batch, tasks, with_scores)
+        arrays = self.featurizer.arrays(pieces)
+        emissions = self.backend.emissions(arrays, tasks)
         results: list[dict[str, TaskTags]] = [{} for _ in pieces]
-        for name, (best, scores) in decoded.items():
+        for name in tasks:
+            best, scores = decode(emissions[name], arrays.mask, crfs.get(name), with_scores)
             names = self._output_labels[name]
             iob1 = self.task_specs[name].output_scheme is Scheme.IOB1
             best_rows = best.tolist()

@@ -80,7 +80,7 @@ def test_missing_model_dir_fails_fast(
     assert "model directory not found" in capsys.readouterr().err
 
 
-def slow_load(path: Path, int8: bool | None = None) -> Any:
+def slow_load(path: Path, int8: bool | None = None, threads: int = 1) -> Any:
     """A model loader that takes half a second."""
     time.sleep(0.5)
     return conll_random()
