@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # seqtagger REST service (and `tagger train` for the compose "train" profile).
-#   docker build -t seqtagger .
+#   docker build -t seqtagger .                    # the full image (the last stage): torch
+#   docker build --target slim -t seqtagger:slim . # the shipped models exported to ONNX, no torch
 #   docker run --rm -p 8000:8000 seqtagger
 # Settings come from TAGGER_* environment variables, e.g. TAGGER_MODELS (JSON list or
 # comma-separated model directories), TAGGER_API_KEYS, TAGGER_LOG_LEVEL, TAGGER_CORS_ORIGINS,
@@ -46,6 +47,59 @@ COPY training ./training
 COPY service ./service
 COPY models ./models
 RUN pip install '.[serve,train]' && pip check
+
+# ----------------------------------------------------------------- exported (ONNX) models
+# The shipped models exported to ONNX, for the slim image (torch is needed to export, not to run).
+FROM builder AS exporter
+ARG ONNX_INT8=0
+RUN pip install onnx onnxruntime \
+    && for name in conll03-en conll03-pos-chunk ud-ewt-upos; do \
+        tagger export "$(python -c "from tagger.locations import default_model_dir as d; print(d('$name'))")" \
+            --output "/exported/$name" $([ "$ONNX_INT8" = 1 ] && echo --int8); \
+    done
+
+# ------------------------------------------------------------------------------ slim builder
+# Everything the service needs to serve exported models, and no torch: the package without its
+# dependencies, then its dependencies (read from pyproject.toml) minus torch, plus onnxruntime.
+FROM ${PYTHON_IMAGE} AS slim-builder
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+RUN pip install --upgrade pip
+WORKDIR /src
+COPY pyproject.toml README.md ./
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+deps = [d for d in p['dependencies'] if not d.startswith('torch')]; \
+extra = p['optional-dependencies']; \
+print('\\n'.join(deps + extra['serve'] + [d for d in extra['onnx'] if d.startswith('onnxruntime')]))" \
+    > requirements-slim.txt \
+    && pip install -r requirements-slim.txt
+COPY tagger ./tagger
+COPY training ./training
+COPY service ./service
+COPY models/__init__.py ./models/__init__.py
+RUN pip install --no-deps . && ! python -c "import torch" 2>/dev/null
+
+# -------------------------------------------------------------------------------------- slim
+#   docker build --target slim -t seqtagger:slim .
+FROM ${PYTHON_IMAGE} AS slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TAGGER_MODELS=/models/conll03-en,/models/conll03-pos-chunk,/models/ud-ewt-upos \
+    TAGGER_HOST=0.0.0.0 \
+    TAGGER_PORT=8000 \
+    TAGGER_LOG_LEVEL=info
+RUN groupadd --system --gid 10001 tagger \
+    && useradd --system --uid 10001 --gid tagger --no-create-home --shell /usr/sbin/nologin tagger
+COPY --from=slim-builder /opt/venv /opt/venv
+COPY --from=exporter /exported /models
+WORKDIR /tmp
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready' % os.environ.get('TAGGER_PORT', '8000'), timeout=3)"]
+CMD ["tagger", "serve"]
 
 # ---------------------------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime

@@ -11,6 +11,7 @@ Inputs and outputs are documented in ``tagger.onnx_backend``. Needs the ``onnx``
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ def _quantize(content: bytes) -> bytes:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ModuleNotFoundError:
         raise ExportError("int8 export needs onnxruntime: pip install 'seqtagger[onnx]'") from None
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # its chatter
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         source.write_bytes(content)
