@@ -73,8 +73,12 @@ def load_default_tagger(model_dir: Path | None) -> TaggerLike:
 # ----------------------------------------------------------------------------------- reading
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, str, int]]:
-    """Yield (line number, text without line break, byte offset after the line), lazily."""
+OnError = Callable[["TagFileError"], None]  # reports a bad line that is then skipped
+
+
+def iter_lines(path: Path, on_error: OnError | None = None) -> Iterator[tuple[int, str, int]]:
+    """Yield (line number, text without line break, byte offset after the line), lazily; a line
+    that is not UTF-8 raises, or with ``on_error`` is reported there and skipped."""
     offset = 0
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
@@ -82,8 +86,11 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str, int]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                where = f"{path}:{number}"
-                raise TagFileError(where, f"not valid UTF-8 (byte {e.start + 1})") from None
+                error = TagFileError(f"{path}:{number}", f"not valid UTF-8 (byte {e.start + 1})")
+                if on_error is None:
+                    raise error from None
+                on_error(error)
+                continue
             if number == 1:
                 line = line.removeprefix("\ufeff")
             yield number, line.rstrip("\r\n"), offset
@@ -130,15 +137,21 @@ def parse_json_record(path: Path, number: int, line: str, offset: int) -> Record
     return Record(number, doc_id, text, offset)
 
 
-def iter_records(path: Path, jsonl: bool) -> Iterator[Record]:
-    """Yield the documents of a plain-text or JSONL file lazily; blank lines are skipped."""
-    for number, line, offset in iter_lines(path):
+def iter_records(path: Path, jsonl: bool, on_error: OnError | None = None) -> Iterator[Record]:
+    """Yield the documents of a plain-text or JSONL file lazily; blank lines are skipped, and
+    with ``on_error`` so are bad lines, once reported there."""
+    for number, line, offset in iter_lines(path, on_error):
         if not line.strip():
             continue
-        if jsonl:
-            yield parse_json_record(path, number, line, offset)
-        else:
+        if not jsonl:
             yield Record(number, number, line, offset)
+            continue
+        try:
+            yield parse_json_record(path, number, line, offset)
+        except TagFileError as error:
+            if on_error is None:
+                raise
+            on_error(error)
 
 
 def chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:

@@ -1,0 +1,108 @@
+"""The sharded `tagger tag` job on Ray Data: the shards are a dataset, tagged by a pool of actors
+(``map_batches`` with a stateful callable class: each actor loads the model once), one shard per
+call, so each output is written whole and renamed into place by the actor that tagged it.
+
+Ray Data schedules the shards over the actors, restarts an actor that dies and retries its
+shard; a retried shard is tagged again from the start and the rename makes the result complete
+or absent, never partial. Without an address a local Ray instance is started; with one the job
+joins that cluster (``ray start --head`` on one machine, ``ray start --address ...`` on the
+others), whose nodes must all see the inputs, the output directory and the model (a shared
+file system). Ray is an optional extra: ``pip install 'seqtagger[ray]'``.
+
+Shards are read by the actors rather than through ``ray.data.read_text``/``read_json``: those
+split files into blocks without line numbers, and a shard's output keeps each document's line
+number as its id and must be exactly what ``tagger tag`` writes for that file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from training.shards import Shard, ShardResult, tag_shard
+from training.tag_file import TagFileError
+
+
+class ShardTagger:
+    """A Ray Data actor: the model, loaded once; tags one shard per row of each batch."""
+
+    def __init__(self, model_dir: str | None, output_format: str, skip_bad_lines: bool) -> None:
+        from tagger import Tagger
+
+        with suppress(ModuleNotFoundError):  # an ONNX model needs no torch
+            import torch
+
+            torch.set_num_threads(1)
+        self.tagger = Tagger.load(model_dir, threads=1)
+        self.output_format, self.skip_bad_lines = output_format, skip_bad_lines
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        results = [
+            tag_shard(
+                self.tagger,
+                Shard(Path(source), Path(target)),
+                self.output_format,
+                self.skip_bad_lines,
+            )
+            for source, target in zip(batch["source"], batch["target"], strict=True)
+        ]
+        return {
+            "source": [r.source for r in results],
+            "documents": [r.documents for r in results],
+            "words": [r.words for r in results],
+            "error": [r.error or "" for r in results],
+            "skipped_lines": [r.skipped_lines for r in results],
+        }
+
+
+def run_ray(
+    shards: list[Shard],
+    model_dir: Path | None,
+    output_format: str,
+    workers: int,
+    address: str | None = None,
+    skip_bad_lines: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ShardResult]:
+    """Tag the shards on ``workers`` Ray actors (one CPU each)."""
+    try:
+        import ray
+    except ModuleNotFoundError:
+        raise TagFileError("--engine ray", "needs Ray: pip install 'seqtagger[ray]'") from None
+    if not ray.is_initialized():
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if address:
+            ray.init(address=address, **options)
+        else:
+            ray.init(num_cpus=workers, **options)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    items = [{"source": str(s.source.resolve()), "target": str(s.target.resolve())} for s in shards]
+    tagged = ray.data.from_items(items, override_num_blocks=max(len(items), 1)).map_batches(
+        ShardTagger,
+        fn_constructor_kwargs={
+            "model_dir": str(model_dir.resolve()) if model_dir else None,
+            "output_format": output_format,
+            "skip_bad_lines": skip_bad_lines,
+        },
+        batch_size=1,
+        concurrency=workers,
+        num_cpus=1,
+        max_restarts=-1,  # an actor that dies is replaced ...
+        max_task_retries=3,  # ... and its shard tagged again
+    )
+    results = []
+    for row in tagged.iter_rows():
+        result = ShardResult(
+            row["source"],
+            row["documents"],
+            row["words"],
+            row["error"] or None,
+            row["skipped_lines"],
+        )
+        results.append(result)
+        if progress is not None:
+            progress(result.documents, result.words)
+    return results
