@@ -1,6 +1,6 @@
 """Resident memory of `tagger serve` with the shipped models loaded (all of them, by default).
 
-    python benchmarks/service_memory.py [--model DIR ...] [--workers N]
+    python benchmarks/service_memory.py [--model DIR ...] [--workers N] [--backend onnx]
 
 Starts the server on a free loopback port, waits for /health/ready, tags one request so that
 lazily built state exists, waits until every worker's memory is steady, then prints the resident
@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
 from benchmarks.procfs import process_tree  # noqa: E402 (needs the checkout on sys.path)
+from tagger.locations import shipped_model_dirs  # noqa: E402
 
 
 def free_port() -> int:
@@ -57,12 +59,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, action="append", default=[])
     parser.add_argument("--workers", type=int, default=None, help="default: the server's own")
+    parser.add_argument(
+        "--backend", choices=["torch", "onnx"], default="torch",
+        help="onnx: serve the models exported to ONNX (fp32), in temporary directories",
+    )  # fmt: skip
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        models = args.model or shipped_model_dirs()
+        if args.backend == "onnx":
+            models = [exported(model, Path(tmp) / model.name) for model in models]
+        measure(models, args.workers)
+
+
+def exported(model: Path, target: Path) -> Path:
+    """The model exported to ONNX, by `tagger export` (so this process needs no torch)."""
+    subprocess.run(
+        [sys.executable, "-m", "tagger", "export", str(model), "--output", str(target)],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return target
+
+
+def measure(model_dirs: list[Path], workers: int | None) -> None:
+    """Serve the models, tag one request, print the steady resident memory of each process."""
     port = free_port()
     command = [sys.executable, "-m", "tagger", "serve", "--port", str(port)]
-    if args.workers is not None:
-        command += ["--workers", str(args.workers)]
-    for model in args.model:
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    for model in model_dirs:
         command += ["--model", str(model)]
     server = subprocess.Popen(
         command,

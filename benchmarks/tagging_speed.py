@@ -8,12 +8,14 @@ documents (as `tagger evaluate` reads them): pieces of a document are batched in
 sentences.
 
     python benchmarks/tagging_speed.py [--model DIR] [--data ../shared/data/conll2003/test.txt]
+        [--backends torch-int8,torch-fp32,onnx-fp32,onnx-int8]  # side by side, one thread each
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,7 @@ import torch
 from tagger import Tagger
 from tagger.context import document_ids
 from tagger.data import read_columns
+from tagger.locations import default_model_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared/data/conll2003/test.txt"
@@ -122,15 +125,41 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    tagger = Tagger.load(args.model)
-    corpus = read_columns(args.data)
+BACKENDS = ("torch-int8", "torch-fp32", "onnx-fp32", "onnx-int8")
+
+
+def backend_dirs(model: Path, names: list[str], tmp: Path) -> dict[str, Path]:
+    """A model directory per backend: the model as recorded (torch, int8 as its config says),
+    a copy recorded fp32, and its ONNX exports (fp32 and int8)."""
+    dirs: dict[str, Path] = {}
+    for name in names:
+        if name == "torch-int8":
+            dirs[name] = _recorded(model, tmp / name, int8=True)
+        elif name == "torch-fp32":
+            dirs[name] = _recorded(model, tmp / name, int8=False)
+        elif name in ("onnx-fp32", "onnx-int8"):
+            from tagger.onnx_export import export_onnx
+
+            dirs[name] = export_onnx(
+                Tagger.load(model, int8=False), tmp / name, int8=name == "onnx-int8"
+            )
+        else:
+            raise SystemExit(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}")
+    return dirs
+
+
+def _recorded(model: Path, target: Path, int8: bool) -> Path:
+    """A copy of a torch model directory whose config records the int8 choice."""
+    shutil.copytree(model, target)
+    config = json.loads((target / "config.json").read_text(encoding="utf-8"))
+    config["inference"] = {**config.get("inference", {}), "int8": int8}
+    (target / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return target
+
+
+def measure(model_dir: Path, corpus: list, end_to_end: bool) -> dict:
+    """Every figure of one model directory."""
+    tagger = Tagger.load(model_dir, threads=1)
     sentences = [s.tokens for s in corpus]
     tagger.predict(sentences[:200])  # warm-up
     results = {
@@ -145,17 +174,43 @@ def main() -> None:
         },
         **document_speeds(tagger, sentences, document_ids([s.doc_start for s in corpus])),
         "one_sentence_20_words_ms": round(single_latency_ms(tagger, sentences), 2),
-        "end_to_end_tag_cli_words_per_s": round(end_to_end_speed(args.model, sentences)),
     }
+    if end_to_end:
+        results["end_to_end_tag_cli_words_per_s"] = round(end_to_end_speed(model_dir, sentences))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--backends", default="torch-int8",
+        help=f"comma-separated, side by side: {', '.join(BACKENDS)} (default: torch-int8, "
+        "the shipped models' own choice)",
+    )  # fmt: skip
+    parser.add_argument("--no-end-to-end", action="store_true", help="skip `tagger tag` runs")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    corpus = read_columns(args.data)
+    model = args.model or default_model_dir()
+    with tempfile.TemporaryDirectory() as tmp:
+        dirs = backend_dirs(model, args.backends.split(","), Path(tmp))
+        results = {
+            name: measure(path, corpus, not args.no_end_to_end) for name, path in dirs.items()
+        }
     if args.json:
         print(json.dumps(results))
         return
-    for key, value in results.items():
-        if isinstance(value, dict):
-            for name, speed in value.items():
-                print(f"{key}[{name}]: {speed:,}")
-        else:
-            print(f"{key}: {value:,}")
+    for name, figures in results.items():
+        print(f"== {name}")
+        for key, value in figures.items():
+            if isinstance(value, dict):
+                for row, speed in value.items():
+                    print(f"{key}[{row}]: {speed:,}")
+            else:
+                print(f"{key}: {value:,}")
 
 
 if __name__ == "__main__":
