@@ -220,3 +220,38 @@ def test_the_shipped_default_model_exports_with_the_same_labels(tmp_path: Path) 
     doc_ids = [i // 10 for i in range(len(sentences))]
     ours = labels(torch_model.predict(sentences, doc_ids=doc_ids))
     assert labels(onnx_model.predict(sentences, doc_ids=doc_ids)) == ours
+
+
+def test_weights_the_exporter_does_not_know_are_refused(tmp_path: Path) -> None:
+    from torch import nn
+
+    from tagger.onnx_export import ExportError
+
+    model = random_tagger(TASKS, seed=1)
+    model.network.extra = nn.Linear(2, 2)  # a part no graph node reads
+    with pytest.raises(ExportError, match="does not know the weights"):
+        export_onnx(model, tmp_path / "x")
+
+
+NO_ONNXRUNTIME = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "onnxruntime":
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Block())
+from tagger.cli import main
+sys.argv = ["tagger", "evaluate", sys.argv[1], "--model", sys.argv[2]]
+main()
+"""
+
+
+def test_a_missing_onnxruntime_is_one_line(tmp_path: Path) -> None:
+    exported(tmp_path, random_tagger({"ner": [*NER, "B-MISC", "I-MISC"]}, seed=1))
+    gold = str(ROOT / "tests/fixtures/mini.conll")
+    result = subprocess.run(
+        [sys.executable, "-c", NO_ONNXRUNTIME, gold, str(tmp_path / "onnx")],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "an ONNX model needs onnxruntime" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,128 @@
+"""Batch tagging throughput: `tagger tag` over shards on 1 and 2 local worker processes and on 1
+and 2 Ray actors (a local Ray instance), the CoNLL-2003 test text repeated to about a million
+words and cut into shards. Words/s over the whole job (start-up and model loading included),
+the busiest moment's resident memory per worker, and whether every engine wrote the same bytes.
+
+    python benchmarks/batch_scaling.py [--words 1000000] [--shards 8] [--model DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from benchmarks.load_test import DEFAULT_DATA, detokenize, read_sentences  # noqa: E402
+from benchmarks.reliability import rss_mib  # noqa: E402
+
+RUNS = [("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]
+
+
+def write_corpus(directory: Path, words: int, shards: int) -> int:
+    """The test sentences (detokenised, one a line) repeated to ``words``, in ``shards`` files."""
+    lines = [detokenize(s) for s in read_sentences(DEFAULT_DATA)]
+    per_line = sum(len(line.split()) for line in lines) / len(lines)
+    total = int(words / per_line)
+    corpus = [lines[i % len(lines)] for i in range(total)]
+    size = -(-total // shards)
+    directory.mkdir(parents=True)
+    for index in range(shards):
+        part = corpus[index * size : (index + 1) * size]
+        (directory / f"part-{index:02d}.txt").write_text("\n".join(part) + "\n", encoding="utf-8")
+    return sum(len(line.split()) for line in corpus)
+
+
+def worker_memory(root: int, peak: dict[str, float], stop: threading.Event) -> None:
+    """The largest resident memory of any descendant of the job (a worker or Ray actor)."""
+    while not stop.is_set():
+        memory = {pid: mib for pid, mib in rss_mib(root).items() if pid != root}
+        ray_workers = _ray_actor_memory()
+        peak["worker_mib"] = max([peak["worker_mib"], *memory.values(), *ray_workers])
+        time.sleep(0.5)
+
+
+def _ray_actor_memory() -> list[float]:
+    """Resident memory of Ray worker processes running the tagging actors (not children of the
+    job's process tree once Ray daemonises them)."""
+    out = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"ShardTagger" in cmdline.read_bytes():
+                status = (cmdline.parent / "status").read_text()
+                out.append(int(status.split("VmRSS:")[1].split()[0]) / 1024)
+        except (OSError, IndexError):
+            continue
+    return out
+
+
+def run(engine: str, workers: int, inputs: Path, out: Path, model: Path | None) -> dict:
+    command = [sys.executable, "-m", "tagger", "tag", str(inputs), "-o", str(out),
+               "--workers", str(workers), "--engine", engine]  # fmt: skip
+    if model is not None:
+        command += ["--model", str(model)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "RAY_DATA_DISABLE_PROGRESS_BARS": "1"}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    peak, stop = {"worker_mib": 0.0}, threading.Event()
+    sampler = threading.Thread(target=worker_memory, args=(process.pid, peak, stop), daemon=True)
+    sampler.start()
+    _, errors = process.communicate()
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{engine} x{workers} failed:\n{errors[-2000:]}")
+    return {
+        "seconds": time.perf_counter() - started,
+        "peak_worker_rss_mib": round(peak["worker_mib"]),
+    }
+
+
+def digest(directory: Path) -> str:
+    hashes = hashlib.sha256()
+    for path in sorted(directory.iterdir()):
+        hashes.update(path.name.encode() + path.read_bytes())
+    return hashes.hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--words", type=int, default=1_000_000)
+    parser.add_argument("--shards", type=int, default=8)
+    parser.add_argument("--model", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = Path(tmp) / "in"
+        words = write_corpus(inputs, args.words, args.shards)
+        print(f"{words:,} words in {args.shards} shards", flush=True)
+        results, digests = {}, set()
+        for engine, workers in RUNS:
+            out = Path(tmp) / f"out-{engine}-{workers}"
+            figures = run(engine, workers, inputs, out, args.model)
+            figures["words_per_s"] = round(words / figures["seconds"])
+            figures["seconds"] = round(figures["seconds"], 1)
+            results[f"{engine} x{workers}"] = figures
+            digests.add(digest(out))
+            print(json.dumps({f"{engine} x{workers}": figures}), flush=True)
+    speed = {name: figures["words_per_s"] for name, figures in results.items()}
+    summary = {
+        "two_local_workers_over_one": round(speed["local x2"] / speed["local x1"], 2),
+        "ray_over_local": {n: round(speed[f"ray x{n}"] / speed[f"local x{n}"], 2) for n in (1, 2)},
+        "identical_outputs": len(digests) == 1,
+    }
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
