@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Any
 
 from tagger import pipeline
+from tagger.backend import Backend, load_backend
 from tagger.config import ModelConfig, TaskSpec
 from tagger.decoding import CRFScores, decode
 from tagger.errors import UsageError
-from tagger.features import Arrays, Featurizer
+from tagger.features import Featurizer
 from tagger.glove import GLOVE_NAME, glove_fingerprint, load_glove
 from tagger.locations import default_model_dir
 from tagger.modelfile import ModelFile, load_model_dir, save_model_dir
@@ -22,23 +21,6 @@ from tagger.pieces import batches, lay_out
 from tagger.schemes import Scheme, convert
 from tagger.types import Document, TaskTags
 from tagger.vocab import Vocabulary
-
-
-class Backend(Protocol):
-    """What runs the network: ``TorchBackend`` (model.safetensors) or ``OnnxBackend``."""
-
-    name: str
-    int8: bool
-
-    @property
-    def config(self) -> ModelConfig: ...
-
-    @property
-    def tasks(self) -> list[TaskSpec]: ...
-
-    def emissions(self, arrays: Arrays, tasks: list[str]) -> dict[str, np.ndarray]: ...
-
-    def crf_scores(self) -> dict[str, CRFScores]: ...
 
 
 class Tagger:
@@ -129,24 +111,7 @@ class Tagger:
         """
         path = Path(path) if path is not None else default_model_dir()
         model = load_model_dir(path, weights=False)
-        from tagger.onnx_backend import ONNX_FILE
-
-        chosen = backend or ("onnx" if (path / ONNX_FILE).is_file() else "torch")
-        runner: Backend
-        if chosen == "onnx":
-            from tagger.onnx_backend import OnnxBackend
-
-            runner = OnnxBackend.load(path, model, threads)
-        elif chosen == "torch":
-            from tagger.torch_backend import TorchBackend
-
-            recorded = model.meta.get("inference", {})
-            wanted = (
-                int8 if int8 is not None else isinstance(recorded, dict) and recorded.get("int8")
-            )
-            runner = TorchBackend.load(path, model, bool(wanted))
-        else:
-            raise UsageError(f"unknown backend {backend!r}; expected torch or onnx")
+        runner = load_backend(path, model, backend, int8, threads)
         words, chars = Vocabulary(model.words, specials=()), Vocabulary(model.chars, specials=())
         return cls(runner, words, chars, model.meta, model.metrics, model.case_prior)
 
