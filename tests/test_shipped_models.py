@@ -70,3 +70,33 @@ def test_conll_pos_chunk_model_tags_penn_treebank_pos_and_chunks(pos_chunk: Tagg
     for name in ("conll03-en", "conll03-pos-chunk", "ud-ewt-upos"):
         size = sum(f.stat().st_size for f in (MODELS / name).iterdir())
         assert size < 25 * 1024 * 1024, name
+
+
+# --- casing: context, not capital letters -------------------------------------------------------
+
+
+def test_lowercase_apple_the_company_is_an_organisation(conll: Tagger) -> None:
+    assert labels(conll, "the apple is a great company!", "ner")["apple"] == "B-ORG"
+
+
+def test_lowercase_apple_the_fruit_is_not_an_entity(conll: Tagger) -> None:
+    assert labels(conll, "i like eating apple!", "ner")["apple"] == "O"
+
+
+def test_an_all_caps_business_headline(conll: Tagger) -> None:
+    document = conll.tag("APPLE TO BUY BEATS FOR 3 BILLION DOLLARS")
+    assert labels(conll, "APPLE TO BUY BEATS FOR 3 BILLION DOLLARS", "ner")["APPLE"] == "B-ORG"
+    assert ("APPLE", "ORG") in [(e.text, e.label) for e in document.entities]
+
+
+def test_the_recorded_metrics_cover_recased_test_sets(
+    conll: Tagger, pos_chunk: Tagger, ewt: Tagger
+) -> None:
+    ner = conll.metrics["test_casings"]
+    assert (
+        conll.metrics["test"]["ner"]["f1"] > 91
+        and ner["lower"]["ner"] > 85
+        and ner["upper"]["ner"] > 85
+    )
+    assert pos_chunk.metrics["test_casings"]["lower"]["pos"] > 93
+    assert ewt.metrics["test_casings"]["lower"]["upos"] > 95
