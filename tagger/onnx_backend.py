@@ -22,7 +22,6 @@ Outputs: ``emissions_<task>`` float32 [B, T, K_task] for every task, in the conf
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +94,7 @@ class OnnxBackend:
                 f"{path}: an ONNX model needs onnxruntime: pip install 'seqtagger[onnx]'"
             ) from None
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("TAGGER_TORCH_THREADS", 0))
+        options.intra_op_num_threads = threads or 0  # 0: onnxruntime's choice (all cores)
         options.inter_op_num_threads = 1
         try:
             session = onnxruntime.InferenceSession(
