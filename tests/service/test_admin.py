@@ -4,7 +4,10 @@ that no longer loads leaves the old ones serving; the API key guards it."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -25,11 +28,18 @@ def wait_ready(client: TestClient) -> None:
         time.sleep(0.05)
 
 
+@contextmanager
+def serving(model: Path, **settings: Any) -> Iterator[TestClient]:
+    """An app serving a random model saved at ``model``, once it is ready."""
+    conll_random(seed=1).save(model)
+    with TestClient(create_app(Settings(models=[model], **settings))) as client:
+        wait_ready(client)
+        yield client
+
+
 def test_reload_swaps_in_the_models_on_disk(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    conll_random(seed=1).save(model)
-    with TestClient(create_app(Settings(models=[model]))) as client:
-        wait_ready(client)
+    with serving(model) as client:
         before = loaded_at(client)
         first = client.post("/v1/tag", json={"text": "Angela Merkel met Emmanuel Macron."}).json()
         conll_random(seed=2).save(model)
@@ -43,9 +53,7 @@ def test_reload_swaps_in_the_models_on_disk(tmp_path: Path) -> None:
 
 def test_a_failed_reload_keeps_the_old_models(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    conll_random(seed=1).save(model)
-    with TestClient(create_app(Settings(models=[model]))) as client:
-        wait_ready(client)
+    with serving(model) as client:
         before = loaded_at(client)
         (model / "model.safetensors").write_bytes(b"broken")
         answer = client.post("/admin/reload")
@@ -57,9 +65,6 @@ def test_a_failed_reload_keeps_the_old_models(tmp_path: Path) -> None:
 
 
 def test_reload_needs_the_api_key(tmp_path: Path) -> None:
-    model = tmp_path / "model"
-    conll_random(seed=1).save(model)
-    with TestClient(create_app(Settings(models=[model], api_keys=["s3cret"]))) as client:
-        wait_ready(client)
+    with serving(tmp_path / "model", api_keys=["s3cret"]) as client:
         assert client.post("/admin/reload").status_code == 401
         assert client.post("/admin/reload", headers={"X-API-Key": "s3cret"}).status_code == 200
