@@ -108,6 +108,11 @@ class ModelConfig(BaseModel):
         description="In a lowercase, UPPERCASE or Title sentence, look each word up as the "
         "training data's most frequent casing of it ('london' -> 'London').",
     )
+    truecase_unknown_only: bool = Field(
+        False,
+        description="With truecase_words: keep a word's own form when the vocabulary has it "
+        "(an UPPERCASE headline word seen in training headlines) and truecase only the others.",
+    )
     case_prior_dim: int = Field(
         0,
         ge=0,

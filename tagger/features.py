@@ -75,6 +75,7 @@ class Featurizer:
         sentence_casing: bool = False,
         truecase: bool = False,
         case_prior: dict[str, int] | None = None,
+        truecase_unknown_only: bool = False,
         cache_size: int = 200_000,
     ) -> None:
         self.words, self.chars, self.max_word_length = words, chars, max_word_length
@@ -87,6 +88,7 @@ class Featurizer:
         self.glove_missing = len(self.glove_index)
         self.token_ids = lru_cache(maxsize=cache_size)(self._token_ids)
         self.sentence_casing, self.truecase = sentence_casing, truecase
+        self.truecase_unknown_only = truecase_unknown_only
         # Case-folded key -> the vocabulary's most frequent form of it (vocabularies list the
         # most frequent items first): the word a caseless sentence's token most likely is.
         self.truecase_ids: dict[str, int] = {}
@@ -147,7 +149,8 @@ class Featurizer:
                 if track_case:
                     style, first = cases[position]
                     if self.truecase and style.is_caseless:
-                        word = self.token_case(token)[1]
+                        if not (self.truecase_unknown_only and word != 1):
+                            word = self.token_case(token)[1]
                     styles.append(style + len(SentenceCase) * first)
                 if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
                     case += self.start_offset

@@ -56,6 +56,7 @@ class Tagger:
             sentence_casing=config.sentence_casing_dim > 0,
             truecase=config.truecase_words,
             case_prior=self.case_prior if config.case_prior_dim else None,
+            truecase_unknown_only=config.truecase_unknown_only,
         )
         self.task_specs: dict[str, TaskSpec] = {task.name: task for task in backend.tasks}
         self._output_labels = {name: spec.output_labels for name, spec in self.task_specs.items()}

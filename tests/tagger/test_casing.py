@@ -109,3 +109,13 @@ def test_truecasing_changes_only_word_ids() -> None:
     a, b = plain.batch(tokens), truecased.batch(tokens)
     for name in ("glove", "casing", "chars", "token_index", "mask"):
         assert torch.equal(getattr(a, name), getattr(b, name))
+
+
+def test_truecasing_only_unknown_forms_keeps_the_ones_the_vocabulary_has() -> None:
+    unknown_only = Featurizer(WORDS, CHARS, None, 8, truecase=True, truecase_unknown_only=True)
+    ids = unknown_only.batch([["THE", "LONDON", "SAID"]]).words[0].tolist()
+    assert ids == [WORDS.id("the"), WORDS.id("LONDON"), WORDS.id("said")]  # LONDON is known
+    assert unknown_only.batch([["the", "london"]]).words[0].tolist() == [
+        WORDS.id("the"),
+        WORDS.id("london"),
+    ]
