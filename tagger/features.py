@@ -148,9 +148,9 @@ class Featurizer:
                     priors.append(self.token_case(token)[2])
                 if track_case:
                     style, first = cases[position]
-                    if self.truecase and style.is_caseless:
-                        if not (self.truecase_unknown_only and word != 1):
-                            word = self.token_case(token)[1]
+                    keep = self.truecase_unknown_only and word != 1  # a form it knows
+                    if self.truecase and style.is_caseless and not keep:
+                        word = self.token_case(token)[1]
                     styles.append(style + len(SentenceCase) * first)
                 if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
                     case += self.start_offset
