@@ -46,7 +46,9 @@ class CharCNN(nn.Module):
 
         The convolution is linear in the character embeddings, so it is computed as a sum of
         per-offset lookups in (embedding x filter) tables: the same function as ``Conv1d`` over
-        zero-padded embeddings, without materialising windows or running a convolution.
+        the embeddings of the words padded with the padding character, without materialising
+        windows or running a convolution. The lookups bypass ``padding_idx``, so the padding
+        row is trained too (it marks a word's ends) and is not zero in a trained model.
         """
         width = max(int((chars != 0).sum(1).max()), 1)
         steps = chars[:, :width].t()  # [W, N]: time-major, so the max below is over rows

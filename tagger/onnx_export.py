@@ -4,8 +4,8 @@ the safetensors weights, that ``Tagger.load`` (and every command) runs without t
 The graph is written node by node from the network's weights (not traced), so every part is
 explicit: embeddings and GloVe vectors, the character CNN, the (bi)RNN of any cell and depth
 with ``sequence_lens`` (padding handled in both directions), word memory, the task heads.
-Inputs and outputs are documented in ``tagger.onnx_backend``. Needs the ``onnx`` package (and
-``onnxruntime`` for ``int8``): ``pip install 'seqtagger[onnx]'``.
+Inputs and outputs are documented in ``tagger.onnx_backend``. Needs torch, the ``onnx`` package
+and ``onnxruntime`` (for ``int8``): ``pip install 'seqtagger[export]'``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def export_onnx(tagger: Any, out_dir: Path, int8: bool = False) -> Path:
         import onnx
     except ModuleNotFoundError:
         raise ExportError(
-            "ONNX export needs the onnx package: pip install 'seqtagger[onnx]'"
+            "ONNX export needs the onnx package: pip install 'seqtagger[export]'"
         ) from None
     if tagger.int8:
         raise ExportError("export from fp32 weights: load the model with int8=False")
@@ -178,10 +178,14 @@ def _build(g: _Graph, config: Any, tasks: list[Any]) -> None:
 def _char_cnn(g: _Graph, config: Any, chars: str, token_index: str) -> str:
     """Character embeddings, a convolution over each word, max over its characters: [B, T, F]."""
     kernel = config.char_kernel
-    embedded = g.op("Gather", g.weight("embedder.chars.embed.weight"), chars)  # [U, W, C]
-    channels = g.op("Transpose", embedded, perm=[0, 2, 1])  # [U, C, W]
+    # Padded with the padding character, not with zero vectors: the network reads the padding
+    # row's embedding (trained, not zero) wherever a window reaches past a word's ends.
+    pads = g.const(np.array([0, kernel // 2, 0, kernel - 1 - kernel // 2], dtype=np.int64))
+    padded = g.op("Pad", chars, pads)  # [U, W + k - 1], 0 = the padding character
+    embedded = g.op("Gather", g.weight("embedder.chars.embed.weight"), padded)  # [U, W+k-1, C]
+    channels = g.op("Transpose", embedded, perm=[0, 2, 1])  # [U, C, W + k - 1]
     weight, bias = g.weight("embedder.chars.conv.weight"), g.weight("embedder.chars.conv.bias")
-    conv = g.op("Conv", channels, weight, bias, pads=[kernel // 2, kernel - 1 - kernel // 2])
+    conv = g.op("Conv", channels, weight, bias)  # [U, F, W]
     padding = g.op(
         "Cast", g.op("Equal", chars, g.const(np.array(0, dtype=np.int64))), to=g.tensor.FLOAT
     )

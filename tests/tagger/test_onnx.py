@@ -107,6 +107,19 @@ def test_every_feature(tmp_path: Path, features: dict[str, Any]) -> None:
     assert onnx_model.tag(text).entities == model.tag(text).entities
 
 
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_the_trained_character_padding_row_is_read_at_word_ends(
+    tmp_path: Path, kernel: int
+) -> None:
+    import torch
+
+    model = random_tagger(TASKS, seed=6, char_kernel=kernel)
+    with torch.no_grad():  # training moves the padding row (the table lookups bypass padding_idx)
+        model.network.embedder.chars.embed.weight[0].normal_()
+    onnx_model = exported(tmp_path, model)
+    assert_same_emissions(model, onnx_model, varied_sentences(20, seed=5))
+
+
 def test_glove_vectors_come_from_the_memory_mapped_table(tmp_path: Path) -> None:
     model = random_tagger(TASKS, seed=5, use_glove=True)
     onnx_model = exported(tmp_path, model)
@@ -185,9 +198,13 @@ import importlib.abc, sys
 class NoTorch(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name == "torch" or name.startswith("torch."):
-            raise ModuleNotFoundError("torch is blocked in this test")
+            raise ModuleNotFoundError("torch is blocked in this test", name=name)
         return None
 sys.meta_path.insert(0, NoTorch())
+if sys.argv[1] == "--cli":
+    from tagger.cli import main
+    sys.argv = ["tagger", *sys.argv[2:]]
+    main()
 from fastapi.testclient import TestClient
 from service.main import create_app
 from service.settings import Settings
@@ -212,6 +229,18 @@ def test_an_exported_model_loads_and_serves_without_torch(tmp_path: Path) -> Non
     assert result.stdout.strip() == "False"
 
 
+def test_a_torch_model_without_torch_is_one_line(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.txt"
+    gold.write_text("Apple NNP B-NP B-ORG\n\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", NO_TORCH, "--cli", "evaluate", str(gold)],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "needs torch: pip install 'seqtagger[torch]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_shipped_default_model_exports_with_the_same_labels(tmp_path: Path) -> None:
     export_onnx(Tagger.load(int8=False), tmp_path / "default")
     onnx_model, torch_model = Tagger.load(tmp_path / "default"), Tagger.load(int8=False)
@@ -220,6 +249,7 @@ def test_the_shipped_default_model_exports_with_the_same_labels(tmp_path: Path) 
     doc_ids = [i // 10 for i in range(len(sentences))]
     ours = labels(torch_model.predict(sentences, doc_ids=doc_ids))
     assert labels(onnx_model.predict(sentences, doc_ids=doc_ids)) == ours
+    assert_same_emissions(torch_model, onnx_model, sentences[:64])
 
 
 def test_weights_the_exporter_does_not_know_are_refused(tmp_path: Path) -> None:
