@@ -59,8 +59,8 @@ RUN pip install onnx onnxruntime \
     done
 
 # ------------------------------------------------------------------------------ slim builder
-# Everything the service needs to serve exported models, and no torch: the package without its
-# dependencies, then its dependencies (read from pyproject.toml) minus torch, plus onnxruntime.
+# Everything the service needs to serve exported models, and no torch: the package with its
+# [serve] and [onnx] extras (torch is an extra of its own, [torch], not installed here).
 FROM ${PYTHON_IMAGE} AS slim-builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
@@ -68,17 +68,11 @@ ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --upgrade pip
 WORKDIR /src
 COPY pyproject.toml README.md ./
-RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
-deps = [d for d in p['dependencies'] if not d.startswith('torch')]; \
-extra = p['optional-dependencies']; \
-print('\\n'.join(deps + extra['serve'] + [d for d in extra['onnx'] if d.startswith('onnxruntime')]))" \
-    > requirements-slim.txt \
-    && pip install -r requirements-slim.txt
 COPY tagger ./tagger
 COPY training ./training
 COPY service ./service
 COPY models/__init__.py ./models/__init__.py
-RUN pip install --no-deps . && ! python -c "import torch" 2>/dev/null
+RUN pip install '.[serve,onnx]' && pip check && ! python -c "import torch" 2>/dev/null
 
 # -------------------------------------------------------------------------------------- slim
 #   docker build --target slim -t seqtagger:slim .

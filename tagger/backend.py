@@ -12,7 +12,7 @@ from tagger.config import ModelConfig, TaskSpec
 from tagger.decoding import CRFScores
 from tagger.errors import UsageError
 from tagger.features import Arrays
-from tagger.modelfile import ModelFile
+from tagger.modelfile import ModelFile, ModelFileError
 
 
 class Backend(Protocol):
@@ -45,7 +45,15 @@ def load_backend(
 
         return OnnxBackend.load(path, model, threads)
     if chosen == "torch":
-        from tagger.torch_backend import TorchBackend
+        try:
+            from tagger.torch_backend import TorchBackend
+        except ModuleNotFoundError as error:
+            if (error.name or "").split(".")[0] != "torch":
+                raise
+            raise ModelFileError(
+                f"{path}: a torch model (model.safetensors) needs torch: pip install "
+                "'seqtagger[torch]' (or export it to ONNX and serve that with 'seqtagger[onnx]')"
+            ) from None
 
         recorded = model.meta.get("inference", {})
         wanted = int8 if int8 is not None else isinstance(recorded, dict) and recorded.get("int8")

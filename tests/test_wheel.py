@@ -1,5 +1,6 @@
-"""A wheel built from this repository, installed without extras into a fresh virtualenv, tags
-out of the box with the shipped default model, and has no web or plotting stack."""
+"""A wheel built from this repository, installed with only its [torch] extra into a fresh
+virtualenv, tags out of the box with the shipped default model, and has no web or plotting
+stack."""
 
 from __future__ import annotations
 
@@ -27,22 +28,34 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new virtualenv holding torch==2.13.0 and the wheel (no extras), nothing else."""
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this checkout."""
     work = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(work), str(ROOT)],
         check=True,
     )  # fmt: skip
-    [wheel] = work.glob("seqtagger-*.whl")
-    venv = work / "venv"
+    [built] = work.glob("seqtagger-*.whl")
+    return built
+
+
+def new_venv(where: Path, *requirements: str) -> Path:
+    """A new virtualenv in ``where`` holding ``requirements``, installed in order."""
+    venv = where / "venv"
     subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(venv)],
                    check=True)  # fmt: skip
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "torch==2.13.0"], check=True)  # as the README says: torch first
-    subprocess.run([*pip, str(wheel)], check=True)
+    for requirement in requirements:
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", requirement],
+                       check=True)  # fmt: skip
     return venv
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(wheel: Path) -> Path:
+    """A new virtualenv holding torch==2.13.0 and the wheel with [torch], nothing else."""
+    # as the README says: torch first, then the package with the torch backend
+    return new_venv(wheel.parent / "torch", "torch==2.13.0", f"{wheel}[torch]")
 
 
 def run_in(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -62,7 +75,7 @@ def test_wheel_tags_with_the_shipped_model(fresh_venv: Path) -> None:
     assert str(fresh_venv) in answer["tagger_from"]  # the installed copy, not the checkout
 
 
-def test_wheel_command_line_without_extras(fresh_venv: Path) -> None:
+def test_wheel_command_line_without_web_extras(fresh_venv: Path) -> None:
     tagger = str(fresh_venv / "bin" / "tagger")
     listing = run_in(fresh_venv, tagger, "--help")
     assert listing.returncode == 0
@@ -74,3 +87,31 @@ def test_wheel_command_line_without_extras(fresh_venv: Path) -> None:
     tagged = run_in(fresh_venv, tagger, "tag", "in.txt", "-o", "out.jsonl")
     assert tagged.returncode == 0, tagged.stderr
     assert json.loads((fresh_venv / "out.jsonl").read_text())["text"] == "I like eating apple!"
+
+
+ONNX_CHECK = """
+import importlib.util, json, sys
+from tagger import Tagger
+tagger = Tagger.load(sys.argv[1])
+labels = tagger.tag_tokens([["Apple", "is", "in", "London"]]).sentences[0].tags["ner"].labels
+print(json.dumps({"backend": tagger.backend.name, "labels": labels,
+                  "torch_installed": importlib.util.find_spec("torch") is not None}))
+"""
+
+
+def test_wheel_with_onnx_runs_an_exported_model_without_torch(wheel: Path, tmp_path: Path) -> None:
+    from tagger import Tagger
+    from tagger.onnx_export import export_onnx
+    from tagger.testing import random_tagger
+
+    model = random_tagger({"ner": ["O", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]}, seed=2)
+    export_onnx(model, tmp_path / "exported")
+    venv = new_venv(tmp_path, f"{wheel}[onnx]")
+    result = run_in(
+        venv, str(venv / "bin" / "python"), "-c", ONNX_CHECK, str(tmp_path / "exported")
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout)
+    assert answer["backend"] == "onnx" and not answer["torch_installed"]
+    ours = Tagger.load(tmp_path / "exported").tag_tokens([["Apple", "is", "in", "London"]])
+    assert answer["labels"] == ours.sentences[0].tags["ner"].labels
