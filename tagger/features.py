@@ -19,6 +19,8 @@ from tagger.casing import CasePrior, SentenceCase, TokenFlags, sentence_case, to
 from tagger.context import SentenceStart
 from tagger.vocab import CASINGS, Vocabulary, casing, word_key
 
+STYLES = len(SentenceCase)  # a sentence's first token gets its style id shifted by this
+
 SENTENCE_CASE_CLASSES = 2 * len(SentenceCase)  # each style, for a sentence's first token or not
 
 
@@ -111,17 +113,20 @@ class Featurizer:
         prior = (self.case_prior or {}).get(token.lower(), CasePrior.UNSEEN)
         return token_flags(token), self.truecase_ids.get(key, 1), prior
 
-    def _sentence_cases(self, sequence: Sequence[str]) -> list[tuple[SentenceCase, bool]]:
-        """Per token: the style of its sentence, and whether it begins one. A sequence's
+    def _sentence_cases(self, sequence: Sequence[str]) -> tuple[list[int], list[bool]]:
+        """Per token: the style id of its sentence (``SentenceCase``, plus ``len(SentenceCase)``
+        on a sentence's first token), and whether that style is caseless. A sequence's
         sentences begin at its first token and at every ``SentenceStart``."""
         starts = [
             i for i, token in enumerate(sequence) if i == 0 or isinstance(token, SentenceStart)
         ]
-        out: list[tuple[SentenceCase, bool]] = []
+        styles: list[int] = []
+        caseless: list[bool] = []
         for begin, end in zip(starts, [*starts[1:], len(sequence)], strict=True):
             case = sentence_case([self.token_case(t)[0] for t in sequence[begin:end]])
-            out.extend((case, i == begin) for i in range(begin, end))
-        return out
+            styles += [int(case) + STYLES] + [int(case)] * (end - begin - 1)
+            caseless += [case.is_caseless] * (end - begin)
+        return styles, caseless
 
     def batch(self, sentences: Sequence[Sequence[str]]) -> Batch:
         """Pad a list of non-empty token lists into one ``Batch`` of torch tensors."""
@@ -140,18 +145,18 @@ class Featurizer:
         styles: list[int] = []  # per real token: SentenceCase id, shifted for a first token
         priors: list[int] = []  # per real token: CasePrior id
         track_case = self.sentence_casing or self.truecase
+        caseless: list[bool] = []  # per token of the sentence: its sentence is caseless
         for sentence in sentences:
-            cases = self._sentence_cases(sentence) if track_case else []
+            if track_case:
+                sentence_styles, caseless = self._sentence_cases(sentence)
+                styles += sentence_styles
             for position, token in enumerate(sentence):
                 word, glove, case, char_ids = self.token_ids(token)
                 if self.case_prior is not None:
                     priors.append(self.token_case(token)[2])
-                if track_case:
-                    style, first = cases[position]
-                    keep = self.truecase_unknown_only and word != 1  # a form it knows
-                    if self.truecase and style.is_caseless and not keep:
-                        word = self.token_case(token)[1]
-                    styles.append(style + len(SentenceCase) * first)
+                known = self.truecase_unknown_only and word != 1  # keep a form it knows
+                if self.truecase and caseless[position] and not known:
+                    word = self.token_case(token)[1]
                 if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
                     case += self.start_offset
                 row = rows.get(token)
