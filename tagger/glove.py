@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
     import torch
 
 GLOVE_NAME = "glove.6B.50d"
+# A file of GloVe's words, one a line in row order (``write_glove_words``): read instead of the
+# package's Parquet index when set, so that an image can serve without pyarrow.
+GLOVE_WORDS_ENV = "TAGGER_GLOVE_WORDS"
 
 
 def glove_root() -> Path:
@@ -24,14 +28,50 @@ def glove_root() -> Path:
 @lru_cache(maxsize=1)
 def load_glove() -> tuple[dict[str, int], np.ndarray]:
     """The word -> row index and the (400000, 50) float32 table, read once per process."""
+    root = glove_root()
+    words_file = os.environ.get(GLOVE_WORDS_ENV)
+    index = _read_words(Path(words_file)) if words_file else _read_parquet_index(root)
+    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    if len(index) != vectors.shape[0] or len(set(index.values())) != len(index):
+        raise RuntimeError(
+            f"GloVe index has {len(index)} distinct words for {vectors.shape[0]} vectors"
+        )
+    return index, vectors
+
+
+def _read_parquet_index(root: Path) -> dict[str, int]:
+    """The package's Parquet index, in batches, the Arrow pool emptied after (a serving worker
+    keeps ~50 MB less than reading the table whole)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    root = glove_root()
-    words = pq.read_table(root / "glove_6B_index.parquet", columns=["index"]).column(0).to_pylist()
-    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
-    if len(words) != vectors.shape[0]:
-        raise RuntimeError(f"GloVe index has {len(words)} words but {vectors.shape[0]} vectors")
-    return {word: row for row, word in enumerate(words)}, vectors
+    index: dict[str, int] = {}
+    row = 0
+    parquet = pq.ParquetFile(root / "glove_6B_index.parquet", memory_map=True)
+    for batch in parquet.iter_batches(batch_size=20_000, columns=["index"]):
+        for word in batch.column(0).to_pylist():
+            index[word], row = row, row + 1
+    del parquet
+    pa.default_memory_pool().release_unused()
+    return index
+
+
+def _read_words(path: Path) -> dict[str, int]:
+    """A ``write_glove_words`` file: one word a line, in row order."""
+    try:
+        words = path.read_text(encoding="utf-8").split("\n")
+    except OSError as error:
+        raise RuntimeError(f"{GLOVE_WORDS_ENV}={path}: {error.strerror or error}") from None
+    return {word: row for row, word in enumerate(words[:-1])}
+
+
+def write_glove_words(path: Path) -> None:
+    """Write GloVe's words, one a line in row order, for ``TAGGER_GLOVE_WORDS``."""
+    index = load_glove()[0]
+    words = sorted(index, key=index.__getitem__)  # row order
+    if any("\n" in word for word in words):
+        raise RuntimeError("a GloVe word holds a line break: cannot write it one a line")
+    path.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
