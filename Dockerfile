@@ -49,18 +49,22 @@ COPY models ./models
 RUN pip install '.[serve,train]' && pip check
 
 # ----------------------------------------------------------------- exported (ONNX) models
-# The shipped models exported to ONNX, for the slim image (torch is needed to export, not to run).
+# The shipped models exported to ONNX, for the slim image (torch is needed to export, not to run),
+# and GloVe's words as a plain file, so that the slim image needs no pyarrow to read them.
 FROM builder AS exporter
 ARG ONNX_INT8=0
 RUN pip install onnx onnxruntime \
     && for name in conll03-en conll03-pos-chunk ud-ewt-upos; do \
         tagger export "$(python -c "from tagger.locations import default_model_dir as d; print(d('$name'))")" \
             --output "/exported/$name" $([ "$ONNX_INT8" = 1 ] && echo --int8); \
-    done
+    done \
+    && python -c "from pathlib import Path; from tagger.glove import write_glove_words; \
+write_glove_words(Path('/exported/glove-words.txt'))"
 
 # ------------------------------------------------------------------------------ slim builder
-# Everything the service needs to serve exported models, and no torch: the package with its
-# [serve] and [onnx] extras (torch is an extra of its own, [torch], not installed here).
+# Everything the service needs to serve exported models, and no torch: the package's
+# requirements minus torch (and pyarrow: no Parquet input, GloVe's words from a plain file)
+# plus its [serve] and [onnx] extras, then the package with --no-deps; pip itself removed.
 FROM ${PYTHON_IMAGE} AS slim-builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
@@ -68,11 +72,15 @@ ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --upgrade pip
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY scripts/requirements-without-torch ./scripts/
+RUN python scripts/requirements-without-torch serve onnx --without pyarrow > requirements-slim.txt \
+    && pip install -r requirements-slim.txt
 COPY tagger ./tagger
 COPY training ./training
 COPY service ./service
 COPY models/__init__.py ./models/__init__.py
-RUN pip install '.[serve,onnx]' && pip check && ! python -c "import torch" 2>/dev/null
+RUN pip install --no-deps . && ! python -c "import torch" 2>/dev/null \
+    && pip uninstall -y -q pip setuptools
 
 # -------------------------------------------------------------------------------------- slim
 #   docker build --target slim -t seqtagger:slim .
@@ -81,6 +89,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     TAGGER_MODELS=/models/conll03-en,/models/conll03-pos-chunk,/models/ud-ewt-upos \
+    TAGGER_GLOVE_WORDS=/models/glove-words.txt \
     TAGGER_HOST=0.0.0.0 \
     TAGGER_PORT=8000 \
     TAGGER_LOG_LEVEL=info

@@ -52,7 +52,7 @@ def load_backend(
                 raise
             raise ModelFileError(
                 f"{path}: a torch model (model.safetensors) needs torch: pip install "
-                "'seqtagger[torch]' (or export it to ONNX and serve that with 'seqtagger[onnx]')"
+                "torch==2.13.0 (or serve its export: tagger export MODEL --output DIR)"
             ) from None
 
         recorded = model.meta.get("inference", {})

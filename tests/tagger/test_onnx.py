@@ -237,7 +237,7 @@ def test_a_torch_model_without_torch_is_one_line(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr[-3000:]
-    assert "needs torch: pip install 'seqtagger[torch]'" in result.stderr
+    assert "needs torch: pip install torch==2.13.0" in result.stderr
     assert "Traceback" not in result.stderr
 
 
