@@ -1,7 +1,9 @@
 """Batch tagging throughput: `tagger tag` over shards on 1 and 2 local worker processes and on 1
 and 2 Ray actors (a local Ray instance), the CoNLL-2003 test text repeated to about a million
-words and cut into shards. Words/s over the whole job (start-up and model loading included),
-the busiest moment's resident memory per worker, and whether every engine wrote the same bytes.
+words and cut into shards. Words/s over the whole job (start-up and model loading included);
+the marginal words/s, from a second job on twice the words ((2N - N) words / (t2 - t1): what
+each engine does once it is up, start-up cancelled out); the busiest moment's resident memory
+per worker; and whether every engine wrote the same bytes.
 
     python benchmarks/batch_scaling.py [--words 1000000] [--shards 8] [--model DIR]
 """
@@ -103,25 +105,41 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = Path(tmp) / "in"
-        words = write_corpus(inputs, args.words, args.shards)
-        print(f"{words:,} words in {args.shards} shards", flush=True)
+        sizes = {}
+        for scale in (1, 2):
+            sizes[scale] = write_corpus(Path(tmp) / f"in-{scale}", scale * args.words, args.shards)
+        print(f"{sizes[1]:,} and {sizes[2]:,} words in {args.shards} shards each", flush=True)
         results, digests = {}, set()
         for engine, workers in RUNS:
-            out = Path(tmp) / f"out-{engine}-{workers}"
-            figures = run(engine, workers, inputs, out, args.model)
-            figures["words_per_s"] = round(words / figures["seconds"])
-            figures["seconds"] = round(figures["seconds"], 1)
+            seconds = {}
+            for scale in (1, 2):
+                out = Path(tmp) / f"out-{engine}-{workers}-{scale}"
+                figures = run(engine, workers, Path(tmp) / f"in-{scale}", out, args.model)
+                seconds[scale] = figures["seconds"]
+                if scale == 1:
+                    digests.add(digest(out))
+            figures["seconds"] = round(seconds[1], 1)
+            figures["words_per_s"] = round(sizes[1] / seconds[1])
+            marginal = (sizes[2] - sizes[1]) / max(seconds[2] - seconds[1], 1e-9)
+            figures["marginal_words_per_s"] = round(marginal)
             results[f"{engine} x{workers}"] = figures
-            digests.add(digest(out))
             print(json.dumps({f"{engine} x{workers}": figures}), flush=True)
-    speed = {name: figures["words_per_s"] for name, figures in results.items()}
-    summary = {
-        "two_local_workers_over_one": round(speed["local x2"] / speed["local x1"], 2),
-        "ray_over_local": {n: round(speed[f"ray x{n}"] / speed[f"local x{n}"], 2) for n in (1, 2)},
-        "identical_outputs": len(digests) == 1,
-    }
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(summary(results, len(digests) == 1), indent=2))
+
+
+def summary(results: dict[str, dict], identical: bool) -> dict:
+    """The ratios the targets name, over whole jobs and at the marginal rate."""
+    out: dict[str, object] = {}
+    for key in ("words_per_s", "marginal_words_per_s"):
+        speed = {name: figures[key] for name, figures in results.items()}
+        out[key] = {
+            "two_local_workers_over_one": round(speed["local x2"] / speed["local x1"], 2),
+            "ray_over_local": {
+                n: round(speed[f"ray x{n}"] / speed[f"local x{n}"], 2) for n in (1, 2)
+            },
+        }
+    out["identical_outputs"] = identical
+    return out
 
 
 if __name__ == "__main__":

@@ -19,6 +19,15 @@ def process_stats() -> dict[int, tuple[int, float]]:
     return stats
 
 
+def is_helper(pid: int) -> bool:
+    """Whether ``pid`` is a multiprocessing helper (resource tracker, fork server), not a worker."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"resource_tracker" in command or b"forkserver" in command
+
+
 def process_tree(root: int, stats: dict[int, tuple[int, float]] | None = None) -> list[int]:
     """``root`` and its descendants (empty if ``root`` is not running)."""
     stats = process_stats() if stats is None else stats

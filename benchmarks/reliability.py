@@ -42,7 +42,7 @@ from benchmarks.load_test import (  # noqa: E402
     free_port,
     read_sentences,
 )
-from benchmarks.procfs import process_stats, process_tree  # noqa: E402
+from benchmarks.procfs import is_helper, process_stats, process_tree  # noqa: E402
 
 STORM_CHARS = 100_000
 
@@ -203,7 +203,8 @@ def balance(args: argparse.Namespace, texts: list[str], work: Path) -> dict:
 
 def _worker_cpu(root: int) -> dict[int, float]:
     stats = process_stats()
-    return {pid: stats[pid][1] for pid in process_tree(root, stats) if pid != root}
+    workers = [pid for pid in process_tree(root, stats) if pid != root and not is_helper(pid)]
+    return {pid: stats[pid][1] for pid in workers}
 
 
 def _long_text(texts: list[str], chars: int) -> str:

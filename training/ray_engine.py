@@ -16,6 +16,7 @@ number as its id and must be exactly what ``tagger tag`` writes for that file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -76,6 +77,9 @@ def run_ray(
         if address:
             ray.init(address=address, **options)
         else:
+            # A local instance exists for this job alone: its actors run at normal priority
+            # (Ray's default niceness 15 makes them yield to its own daemons and the driver).
+            os.environ.setdefault("RAY_worker_niceness", "0")
             ray.init(num_cpus=workers, **options)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
