@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tagger.cli import needs_extra, user_errors
+from tagger.cli import user_errors
 
 
 class ExportFormat(StrEnum):
@@ -28,8 +28,6 @@ def export(
     from tagger import Tagger
     from tagger.onnx_export import export_onnx
 
-    with needs_extra("export", "export"):
-        import torch  # noqa: F401  # the model is read on the torch backend
     with user_errors():
         tagger = Tagger.load(model_dir, int8=False, backend="torch")
         export_onnx(tagger, output, int8=int8)
