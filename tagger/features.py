@@ -21,7 +21,7 @@ from tagger.vocab import CASINGS, Vocabulary, casing, word_key
 
 STYLES = len(SentenceCase)  # a sentence's first token gets its style id shifted by this
 
-SENTENCE_CASE_CLASSES = 2 * len(SentenceCase)  # each style, for a sentence's first token or not
+SENTENCE_CASE_CLASSES = 2 * STYLES  # each style, for a sentence's first token or not
 
 
 class Batch(NamedTuple):
@@ -154,8 +154,11 @@ class Featurizer:
                 word, glove, case, char_ids = self.token_ids(token)
                 if self.case_prior is not None:
                     priors.append(self.token_case(token)[2])
-                known = self.truecase_unknown_only and word != 1  # keep a form it knows
-                if self.truecase and caseless[position] and not known:
+                if (
+                    self.truecase
+                    and caseless[position]
+                    and not (self.truecase_unknown_only and word != 1)  # keep a form it knows
+                ):
                     word = self.token_case(token)[1]
                 if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
                     case += self.start_offset

@@ -12,14 +12,12 @@ the model loaded once (``run_local``), or Ray Data (``training.ray_engine``).
 from __future__ import annotations
 
 import glob
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from training.tag_file import (
     BATCH_SIZE,
@@ -28,9 +26,9 @@ from training.tag_file import (
     Record,
     TagFileError,
     TaggerLike,
-    _umask,
     is_jsonl,
     iter_records,
+    open_output,
     tag_records,
 )
 
@@ -143,7 +141,8 @@ def tag_shard(
     counter = _Counter(progress)
     try:
         records = counter.count(read_records(shard.source, skip if skip_bad_lines else None))
-        with _atomic(shard.target) as out:
+        shard.target.parent.mkdir(parents=True, exist_ok=True)
+        with open_output(shard.target) as out:  # a temp file, renamed onto the target when done
             documents = tag_records(
                 tagger,
                 records,
@@ -175,30 +174,6 @@ class _Counter:
             yield record
         if self.progress is not None and pending_docs:
             self.progress(pending_docs, pending_words)
-
-
-class _atomic:  # noqa: N801 (a context manager used like a function)
-    """A temp file beside ``target`` (``.NAME.*.tmp``), renamed onto it only on success."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-
-    def __enter__(self) -> IO[str]:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.temp = tempfile.mkstemp(
-            dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".tmp"
-        )
-        self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        return self.handle
-
-    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        self.handle.close()
-        if kind is None:
-            os.chmod(self.temp, 0o666 & ~_umask())
-            os.replace(self.temp, self.target)
-        else:
-            with suppress(FileNotFoundError):
-                os.unlink(self.temp)
 
 
 def remove_leftovers(out_dir: Path) -> None:

@@ -147,11 +147,13 @@ def iter_records(path: Path, jsonl: bool, on_error: OnError | None = None) -> It
             yield Record(number, number, line, offset)
             continue
         try:
-            yield parse_json_record(path, number, line, offset)
+            record = parse_json_record(path, number, line, offset)
         except TagFileError as error:
             if on_error is None:
                 raise
             on_error(error)
+            continue
+        yield record
 
 
 def chunked(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
