@@ -219,13 +219,27 @@ def test_sighup_reloads_too(random_model: Path, tmp_path: Path) -> None:
 def test_connections_spread_over_the_workers(random_model: Path, tmp_path: Path) -> None:
     with serve(["--model", str(random_model), "--workers", "2"], log_path=tmp_path / "s.log") as s:
         port = int(s.url.rsplit(":", 1)[1])
-        pids = Counter()
-        for _ in range(32):  # new connections: the kernel hashes them over both listeners
-            with socket.create_connection(("127.0.0.1", port)) as raw:
-                raw.sendall(b"GET /health/ready HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-                answer = b""
-                while chunk := raw.recv(65536):
-                    answer += chunk
-            pids[json.loads(answer.split(b"\r\n\r\n", 1)[1])["pid"]] += 1
+        wait_for_workers(port, 2)  # ready means one worker listens; the other may still load
+        pids = Counter(ready_pid(port) for _ in range(32))  # the kernel hashes new connections
         assert len(pids) == 2 and min(pids.values()) >= 4, pids
         assert s.stop() == 0
+
+
+def ready_pid(port: int) -> int:
+    """The pid of the worker that answers /health/ready on a new connection."""
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(b"GET /health/ready HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    return int(json.loads(answer.split(b"\r\n\r\n", 1)[1])["pid"])
+
+
+def wait_for_workers(port: int, workers: int, timeout_s: float = 60) -> None:
+    """Until new connections have reached ``workers`` distinct workers."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < workers:
+        assert time.monotonic() < deadline, f"only workers {seen} listen after {timeout_s} s"
+        seen.add(ready_pid(port))
+        time.sleep(0.05)
