@@ -93,15 +93,19 @@ def plan_shards(inputs: list[Path], out_dir: Path, output_format: str) -> list[S
 def read_records(path: Path, on_error: Callable[[TagFileError], None] | None) -> Iterator[Record]:
     """The documents of one shard: text or JSONL lines, or the rows of a Parquet file."""
     if path.suffix == ".parquet":
-        return parquet_records(path)
+        return parquet_records(path, on_error=on_error)
     return iter_records(path, jsonl=is_jsonl(path), on_error=on_error)
 
 
 def parquet_records(
-    path: Path, text_column: str = "text", id_column: str = "id"
+    path: Path,
+    text_column: str = "text",
+    id_column: str = "id",
+    on_error: Callable[[TagFileError], None] | None = None,
 ) -> Iterator[Record]:
     """Rows of a Parquet file, read in batches: ``text`` (required) and ``id`` (optional; the
-    row number, from 1, otherwise)."""
+    row number, from 1, otherwise). A bad row raises ``FILE:ROW: ...``, or with ``on_error``
+    is reported there and skipped, as bad lines of text and JSONL shards are."""
     import pyarrow.parquet as pq
 
     try:
@@ -118,10 +122,24 @@ def parquet_records(
         ids = batch.column(1).to_pylist() if len(columns) > 1 else [None] * len(texts)
         for text, doc_id in zip(texts, ids, strict=True):
             row += 1
-            if not isinstance(text, str):
-                raise TagFileError(f"{path}:{row}", f"{text_column!r} must be a string")
-            if text.strip():
+            problem = _bad_row(text, doc_id, text_column, id_column)
+            if problem is not None:
+                error = TagFileError(f"{path}:{row}", problem)
+                if on_error is None:
+                    raise error
+                on_error(error)
+            elif text.strip():
                 yield Record(row, row if doc_id is None else doc_id, text, row)
+
+
+def _bad_row(text: object, doc_id: object, text_column: str, id_column: str) -> str | None:
+    """What is wrong with a Parquet row, if anything (the JSONL rules: text a string, id a
+    string or an integer)."""
+    if not isinstance(text, str):
+        return f"{text_column!r} must be a string, got {type(text).__name__}"
+    if doc_id is not None and (isinstance(doc_id, bool) or not isinstance(doc_id, str | int)):
+        return f"{id_column!r} must be a string or an integer, got {type(doc_id).__name__}"
+    return None
 
 
 def tag_shard(

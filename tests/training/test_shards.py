@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tagger.testing import random_tagger
-from training.shards import find_inputs, plan_shards, remove_leftovers
+from training.shards import find_inputs, parquet_records, plan_shards, remove_leftovers
+from training.tag_file import TagFileError
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = [
@@ -134,13 +135,31 @@ def test_skip_bad_lines_reports_and_skips(corpus: Path, model: Path, tmp_path: P
     (corpus / "part-01.jsonl").write_bytes(
         b'{"text": "fine"}\n{"text": 5}\nnot json\n\xff\n{"text": "ok"}\n'
     )
+    rows = {"id": ["a", "b", "c", "d"], "text": ["fine", None, "also fine", "ok"]}
+    pq.write_table(pa.table(rows), corpus / "part-02.parquet")
     out = tmp_path / "out"
     result = tagger_command(str(corpus), "-o", str(out), "--model", str(model), "--skip-bad-lines")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.count("skipped: ") == 3
-    assert [
-        json.loads(line)["id"] for line in (out / "part-01.jsonl").read_text().splitlines()
-    ] == [1, 5]
+    assert result.stderr.count("skipped: ") == 4
+    assert f"skipped: {corpus / 'part-02.parquet'}:2: 'text' must be a string" in result.stderr
+
+    def ids(name: str) -> list[object]:
+        return [json.loads(line)["id"] for line in (out / name).read_text().splitlines()]
+
+    assert ids("part-01.jsonl") == [1, 5] and ids("part-02.jsonl") == ["a", "c", "d"]
+
+
+def test_parquet_rows_are_checked_like_jsonl_lines(tmp_path: Path) -> None:
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"id": [1.5, None, 7], "text": ["x", "y", " "]}), path)
+    with pytest.raises(TagFileError, match=r"rows\.parquet:1: 'id' must be a string or an integer"):
+        list(parquet_records(path))
+    reported: list[TagFileError] = []
+    kept = list(parquet_records(path, on_error=reported.append))
+    assert [(r.doc_id, r.text) for r in kept] == [(2, "y")]  # no id: the row number; blanks dropped
+    assert [str(e) for e in reported] == [  # a float column: every id is a float
+        f"{path}:{row}: 'id' must be a string or an integer, got float" for row in (1, 3)
+    ]
 
 
 def test_a_killed_job_leaves_no_partial_shard(corpus: Path, model: Path, tmp_path: Path) -> None:
