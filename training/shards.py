@@ -124,10 +124,10 @@ def parquet_records(
             row += 1
             problem = _bad_row(text, doc_id, text_column, id_column)
             if problem is not None:
-                error = TagFileError(f"{path}:{row}", problem)
+                bad = TagFileError(f"{path}:{row}", problem)
                 if on_error is None:
-                    raise error
-                on_error(error)
+                    raise bad
+                on_error(bad)
             elif text.strip():
                 yield Record(row, row if doc_id is None else doc_id, text, row)
 
