@@ -2,8 +2,10 @@
 and 2 Ray actors (a local Ray instance), the CoNLL-2003 test text repeated to about a million
 words and cut into shards. Words/s over the whole job (start-up and model loading included);
 the marginal words/s, from a second job on twice the words ((2N - N) words / (t2 - t1): what
-each engine does once it is up, start-up cancelled out); the busiest moment's resident memory
-per worker; and whether every engine wrote the same bytes.
+each engine does once it is up, start-up cancelled out); the words/s of one worker while it
+tags a shard (what `tagger tag` reports: the engine's overhead is the gap between this times the
+workers and the job's rate); the busiest moment's resident memory per worker; and whether every
+engine wrote the same bytes.
 
     python benchmarks/batch_scaling.py [--words 1000000] [--shards 8] [--model DIR]
 """
@@ -14,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -85,8 +88,10 @@ def run(engine: str, workers: int, inputs: Path, out: Path, model: Path | None) 
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{engine} x{workers} failed:\n{errors[-2000:]}")
+    busy = re.search(r"([\d,]+) words/s per worker while tagging", errors)
     return {
         "seconds": time.perf_counter() - started,
+        "in_worker_words_per_s": int(busy.group(1).replace(",", "")) if busy else None,
         "peak_worker_rss_mib": round(peak["worker_mib"]),
     }
 

@@ -55,6 +55,7 @@ class ShardTagger:
             "words": [r.words for r in results],
             "error": [r.error or "" for r in results],
             "skipped_lines": [r.skipped_lines for r in results],
+            "seconds": [r.seconds for r in results],
         }
 
 
@@ -105,6 +106,7 @@ def run_ray(
             row["words"],
             row["error"] or None,
             row["skipped_lines"],
+            row["seconds"],
         )
         results.append(result)
         if progress is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -46,13 +47,15 @@ class Shard:
 
 @dataclass(frozen=True, slots=True)
 class ShardResult:
-    """What tagging one shard did: documents, words (whitespace-separated), or its error."""
+    """What tagging one shard did: documents, words (whitespace-separated), or its error, and
+    the seconds its worker spent on it (the engine's own overhead is the rest of the job)."""
 
     source: str
     documents: int = 0
     words: int = 0
     error: str | None = None
     skipped_lines: int = 0
+    seconds: float = 0.0
 
 
 def find_inputs(patterns: list[str]) -> list[Path]:
@@ -156,7 +159,7 @@ def tag_shard(
         print(f"skipped: {error}", file=sys.stderr, flush=True)
         skipped.append(error)
 
-    counter = _Counter(progress)
+    counter, started = _Counter(progress), time.perf_counter()
     try:
         records = counter.count(read_records(shard.source, skip if skip_bad_lines else None))
         shard.target.parent.mkdir(parents=True, exist_ok=True)
@@ -171,7 +174,8 @@ def tag_shard(
             )
     except (TagFileError, OSError) as error:
         return ShardResult(str(shard.source), error=str(error))
-    return ShardResult(str(shard.source), documents, counter.words, skipped_lines=len(skipped))
+    seconds = time.perf_counter() - started
+    return ShardResult(str(shard.source), documents, counter.words, None, len(skipped), seconds)
 
 
 class _Counter:

@@ -107,6 +107,11 @@ def test_local_workers_write_what_tagger_tag_writes_per_shard(
     parquet = [json.loads(line) for line in got["part-02.jsonl"].decode().splitlines()]
     assert [d["id"] for d in parquet[:2]] == ["p0", "p1"] and len(parquet) == 32  # blanks skipped
     assert "tagged 332 documents in 4 shards" in result.stderr  # 120 + 80 + 32 + 100
+    words = sum(len(line.split()) for line in LINES) * (30 + 20 + 8 + 25)
+    assert (
+        f"{words:,} words; " in result.stderr
+        and " words/s per worker while tagging" in result.stderr
+    )
 
 
 def test_a_rerun_skips_finished_shards_and_a_bad_line_fails_only_its_shard(

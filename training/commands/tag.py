@@ -147,5 +147,10 @@ def tag_shards_command(
     done = sum(r.documents for r in results if not r.error)
     typer.echo(f"tagged {done} documents in {len(results) - len(failed)} shards -> {output}"
                + (f"; {len(failed)} shard(s) failed" if failed else ""), err=True)  # fmt: skip
+    busy = sum(r.seconds for r in results if not r.error)
+    if busy > 0:
+        tagged = sum(r.words for r in results if not r.error)
+        typer.echo(f"{tagged:,} words; {tagged / busy:,.0f} words/s per worker while tagging "
+                   f"({busy:.1f} worker-seconds)", err=True)  # fmt: skip
     if failed:
         raise typer.Exit(1)
