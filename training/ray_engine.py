@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from training.shards import Shard, ShardResult, tag_shard
-from training.tag_file import TagFileError
+from training.tag_file import TagFileError, freeze_heap
 
 
 class ShardTagger:
@@ -37,6 +37,7 @@ class ShardTagger:
 
             torch.set_num_threads(1)
         self.tagger = Tagger.load(model_dir, threads=1)
+        freeze_heap()
         self.output_format, self.skip_bad_lines = output_format, skip_bad_lines
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:

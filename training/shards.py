@@ -27,6 +27,7 @@ from training.tag_file import (
     Record,
     TagFileError,
     TaggerLike,
+    freeze_heap,
     is_jsonl,
     iter_records,
     open_output,
@@ -227,6 +228,7 @@ def _init_worker(model_dir: Path | None, queue: Any) -> None:
 
         torch.set_num_threads(1)
     _worker_tagger = Tagger.load(model_dir, threads=1)
+    freeze_heap()
     _worker_queue = queue
 
 
