@@ -94,11 +94,9 @@ def run_ray(
             "skip_bad_lines": skip_bad_lines,
         },
         batch_size=1,
-        concurrency=workers,
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
-        max_restarts=-1,  # an actor that dies is replaced ...
-        max_task_retries=3,  # ... and its shard tagged again
-    )
+    )  # Ray Data's defaults replace an actor that dies and retry its shard
     results = []
     for row in tagged.iter_rows():
         result = ShardResult(
