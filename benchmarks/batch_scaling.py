@@ -8,6 +8,7 @@ workers and the job's rate); the busiest moment's resident memory per worker; an
 engine wrote the same bytes.
 
     python benchmarks/batch_scaling.py [--words 1000000] [--shards 8] [--model DIR]
+        [--ray-address HOST:PORT]  # Ray jobs join a running instance (as on a cluster)
 """
 
 from __future__ import annotations
@@ -70,11 +71,15 @@ def _ray_actor_memory() -> list[float]:
     return out
 
 
-def run(engine: str, workers: int, inputs: Path, out: Path, model: Path | None) -> dict:
+def run(
+    engine: str, workers: int, inputs: Path, out: Path, model: Path | None, address: str | None
+) -> dict:
     command = [sys.executable, "-m", "tagger", "tag", str(inputs), "-o", str(out),
                "--workers", str(workers), "--engine", engine]  # fmt: skip
     if model is not None:
         command += ["--model", str(model)]
+    if engine == "ray" and address:
+        command += ["--address", address]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "RAY_DATA_DISABLE_PROGRESS_BARS": "1"}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -108,6 +113,12 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=1_000_000)
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument(
+        "--ray-address",
+        default=None,
+        help="join a running Ray instance (`ray start --head --num-cpus 2`) instead of starting "
+        "a local one per job",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sizes = {}
@@ -119,7 +130,9 @@ def main() -> None:
             seconds = {}
             for scale in (1, 2):
                 out = Path(tmp) / f"out-{engine}-{workers}-{scale}"
-                figures = run(engine, workers, Path(tmp) / f"in-{scale}", out, args.model)
+                figures = run(
+                    engine, workers, Path(tmp) / f"in-{scale}", out, args.model, args.ray_address
+                )
                 seconds[scale] = figures["seconds"]
                 if scale == 1:
                     digests.add(digest(out))
