@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -257,3 +258,22 @@ def test_default_loader_reports_missing_model(tmp_path: Path, capsys) -> None:
     with pytest.raises(typer.Exit) as exc:
         tag_command(src, tmp_path / "out.jsonl", "jsonl", tmp_path / "no-model")
     assert_failed(tmp_path, capsys, exc, "cannot load model", "no-model")
+
+
+def test_a_loaded_model_leaves_the_heap_frozen_for_the_job() -> None:
+    gc.unfreeze()
+    try:
+        model = tag_file.load_model(lambda _: random_tagger({"ner": ["O", "B-PER"]}), None)
+        assert model is not None and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process goes on collecting as before
+
+
+def test_a_model_that_cannot_load_is_one_line_and_freezes_nothing() -> None:
+    def missing(_: Path | None) -> tag_file.TaggerLike:
+        raise OSError("no such model")
+
+    gc.unfreeze()
+    with pytest.raises(tag_file.TagFileError, match="cannot load the default model: no such"):
+        tag_file.load_model(missing, None)
+    assert gc.get_freeze_count() == 0
