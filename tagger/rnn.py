@@ -35,7 +35,6 @@ def can_run_padded(rnn: nn.Module) -> bool:
         type(rnn) in (nn.LSTM, nn.GRU, nn.RNN)
         and getattr(rnn, "batch_first", False)
         and getattr(rnn, "proj_size", 0) == 0
-        and getattr(rnn, "mode", None) in _KERNELS
     )
 
 
@@ -65,8 +64,8 @@ def run_padded(rnn: nn.RNNBase, x: Tensor, mask: Tensor) -> Tensor:
         if directions == 2:
             backward = _direction(rnn, _reorder(x, reverse), layer, "_reverse")  # [B, T, H]
             outputs.append(_reorder(backward, reverse))  # [B, T, H]
-        x = torch.cat(outputs, dim=2) * keep  # [B, T, D*H]
-    return x
+        x = torch.cat(outputs, dim=2)  # [B, T, D*H]; padding is read by no real step
+    return x * keep  # [B, T, D*H]
 
 
 def _reorder(x: Tensor, index: Tensor) -> Tensor:
