@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
-from typing import NamedTuple
 
 
 class SentenceCase(IntEnum):
@@ -62,38 +61,37 @@ MINOR_WORDS = frozenset(
 _TITLE_MIN_LETTERS = 4  # words shorter than this may stay lowercase in a headline
 
 
-class TokenFlags(NamedTuple):
-    """What a token contributes to its sentence's style."""
+# What a token contributes to its sentence's style, as bits of one int (``token_flags``): plain
+# ints, because the featurizer combines them for every sentence it reads.
+HAS_UPPER = 1
+HAS_LOWER = 2
+LONG_CAPITALISED = 4  # a word of four letters or more starting with a capital
+LONG_UNCAPITALISED = 8  # a word of four letters or more starting with a lowercase letter
 
-    has_upper: bool
-    has_lower: bool
-    long_capitalised: bool  # a word of four letters or more starting with a capital
-    long_uncapitalised: bool  # a word of four letters or more starting with a lowercase letter
 
-
-def token_flags(token: str) -> TokenFlags:
-    """The casing facts of one token that ``sentence_case`` needs."""
+def token_flags(token: str) -> int:
+    """The casing facts of one token that ``sentence_case`` needs, as bits."""
     long_word = len(token) >= _TITLE_MIN_LETTERS and token[0].isalpha()
-    return TokenFlags(
-        any(c.isupper() for c in token),
-        any(c.islower() for c in token),
-        long_word and token[0].isupper(),
-        long_word and token[0].islower(),
-    )
+    flags = HAS_UPPER if any(c.isupper() for c in token) else 0
+    flags |= HAS_LOWER if any(c.islower() for c in token) else 0
+    if long_word:
+        flags |= LONG_CAPITALISED if token[0].isupper() else 0
+        flags |= LONG_UNCAPITALISED if token[0].islower() else 0
+    return flags
 
 
-def sentence_case(flags: Sequence[TokenFlags]) -> SentenceCase:
+def sentence_case(flags: Sequence[int]) -> SentenceCase:
     """The style of a sentence from its tokens' ``token_flags``."""
-    any_upper = any(f.has_upper for f in flags)
-    any_lower = any(f.has_lower for f in flags)
-    if not any_upper and not any_lower:
+    seen = 0
+    for token in flags:
+        seen |= token
+    if not seen & (HAS_UPPER | HAS_LOWER):
         return SentenceCase.NO_LETTERS
-    if not any_upper:
+    if not seen & HAS_UPPER:
         return SentenceCase.LOWER
-    if not any_lower:
+    if not seen & HAS_LOWER:
         return SentenceCase.UPPER
-    capitalised = sum(f.long_capitalised for f in flags)
-    if capitalised >= 2 and not any(f.long_uncapitalised for f in flags):
+    if not seen & LONG_UNCAPITALISED and sum(1 for f in flags if f & LONG_CAPITALISED) >= 2:
         return SentenceCase.TITLE
     return SentenceCase.CASED
 

@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from torch import Tensor
 
-from tagger.casing import CasePrior, SentenceCase, TokenFlags, sentence_case, token_flags
+from tagger.casing import CasePrior, SentenceCase, sentence_case, token_flags
 from tagger.context import SentenceStart
 from tagger.vocab import CASINGS, Vocabulary, casing, word_key
 
@@ -50,6 +50,18 @@ class Arrays(NamedTuple):
     word_keys: np.ndarray | None = None
     sentence_case: np.ndarray | None = None
     case_prior: np.ndarray | None = None
+
+
+class TokenFeatures(NamedTuple):
+    """Everything a batch needs of one token, computed once per distinct token (cached)."""
+
+    word: int  # trainable-vocabulary id of the token as written
+    glove: int  # GloVe row
+    casing: int  # casing class id
+    chars: tuple[int, ...]  # character ids, at most ``max_word_length``
+    flags: int  # ``casing.token_flags``: what it says about its sentence's style
+    caseless_word: int  # the vocabulary id used when its sentence is caseless (truecasing)
+    prior: int  # ``CasePrior`` id
 
 
 def to_tensors(arrays: Arrays) -> Batch:
@@ -88,7 +100,6 @@ class Featurizer:
         self.word_keys = word_keys
         self.glove_index = glove_index or {}
         self.glove_missing = len(self.glove_index)
-        self.token_ids = lru_cache(maxsize=cache_size)(self._token_ids)
         self.sentence_casing, self.truecase = sentence_casing, truecase
         self.truecase_unknown_only = truecase_unknown_only
         # Case-folded key -> the vocabulary's most frequent form of it (vocabularies list the
@@ -98,32 +109,38 @@ class Featurizer:
             for index in range(len(words) - 1, 1, -1):
                 self.truecase_ids[words.itos[index].lower()] = index
         self.case_prior = case_prior
-        self.token_case = lru_cache(maxsize=cache_size)(self._token_case)
+        self.token_features = lru_cache(maxsize=cache_size)(self._token_features)
 
-    def _token_ids(self, token: str) -> tuple[int, int, int, tuple[int, ...]]:
+    def token_ids(self, token: str) -> tuple[int, int, int, tuple[int, ...]]:
         """(word id, GloVe row, casing id, char ids) of one token."""
+        return self.token_features(token)[:4]
+
+    def _token_features(self, token: str) -> TokenFeatures:
+        """All the ids of one token; a batch reads them from the cache for repeated words."""
         char_ids = tuple(self.chars.id(c) for c in token[: self.max_word_length])
         glove_row = self.glove_index.get(token.lower(), self.glove_missing)
         word = self.words.id(word_key(token, self.lowercase_words))
-        return word, glove_row, casing(token), char_ids
-
-    def _token_case(self, token: str) -> tuple[TokenFlags, int, int]:
-        """(casing facts, word id when its sentence is caseless, case prior) of one token."""
-        key = word_key(token, True)
+        caseless_word = word
+        if self.truecase and not (self.truecase_unknown_only and word != 1):  # keep known forms
+            caseless_word = self.truecase_ids.get(word_key(token, True), 1)
         prior = (self.case_prior or {}).get(token.lower(), CasePrior.UNSEEN)
-        return token_flags(token), self.truecase_ids.get(key, 1), prior
+        return TokenFeatures(
+            word, glove_row, casing(token), char_ids, token_flags(token), caseless_word, prior
+        )
 
-    def _sentence_cases(self, sequence: Sequence[str]) -> tuple[list[int], list[bool]]:
+    def _sentence_cases(
+        self, sequence: Sequence[str], features: Sequence[TokenFeatures]
+    ) -> tuple[list[int], list[bool]]:
         """Per token: the style id of its sentence (``SentenceCase``, plus ``len(SentenceCase)``
         on a sentence's first token), and whether that style is caseless. A sequence's
         sentences begin at its first token and at every ``SentenceStart``."""
-        starts = [
-            i for i, token in enumerate(sequence) if i == 0 or isinstance(token, SentenceStart)
+        starts = [0] + [
+            i for i, token in enumerate(sequence) if i and isinstance(token, SentenceStart)
         ]
         styles: list[int] = []
         caseless: list[bool] = []
         for begin, end in zip(starts, [*starts[1:], len(sequence)], strict=True):
-            case = sentence_case([self.token_case(t)[0] for t in sequence[begin:end]])
+            case = sentence_case([f.flags for f in features[begin:end]])
             styles += [int(case) + STYLES] + [int(case)] * (end - begin - 1)
             caseless += [case.is_caseless] * (end - begin)
         return styles, caseless
@@ -145,28 +162,24 @@ class Featurizer:
         styles: list[int] = []  # per real token: SentenceCase id, shifted for a first token
         priors: list[int] = []  # per real token: CasePrior id
         track_case = self.sentence_casing or self.truecase
-        caseless: list[bool] = []  # per token of the sentence: its sentence is caseless
         for sentence in sentences:
+            features = [self.token_features(token) for token in sentence]
+            if self.case_prior is not None:
+                priors += [f.prior for f in features]
+            caseless: list[bool] = []  # per token: its sentence is caseless
             if track_case:
-                sentence_styles, caseless = self._sentence_cases(sentence)
+                sentence_styles, caseless = self._sentence_cases(sentence, features)
                 styles += sentence_styles
-            for position, token in enumerate(sentence):
-                word, glove, case, char_ids = self.token_ids(token)
-                if self.case_prior is not None:
-                    priors.append(self.token_case(token)[2])
-                if (
-                    self.truecase
-                    and caseless[position]
-                    and not (self.truecase_unknown_only and word != 1)  # keep a form it knows
-                ):
-                    word = self.token_case(token)[1]
+            for position, (token, f) in enumerate(zip(sentence, features, strict=True)):
+                word = f.caseless_word if self.truecase and caseless[position] else f.word
+                case = f.casing
                 if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
                     case += self.start_offset
                 row = rows.get(token)
                 if row is None:
                     row = rows[token] = len(distinct_chars)
-                    distinct_chars.append(char_ids)
-                flat.append((word, glove, case, row))
+                    distinct_chars.append(f.chars)
+                flat.append((word, f.glove, case, row))
         ids = np.zeros((4, b, t), dtype=np.int64)  # word, GloVe row, casing, distinct-token row
         ids[1] = self.glove_missing
         ids[:, mask] = np.array(flat, dtype=np.int64).T  # one scatter instead of one per token

@@ -71,7 +71,7 @@ def test_sentence_starts_get_casing_classes_of_their_own() -> None:
 
 def test_token_ids_are_cached(featurizer: Featurizer) -> None:
     featurizer.batch([["the", "cat", "the"], ["the"]])
-    info = featurizer.token_ids.cache_info()
+    info = featurizer.token_features.cache_info()
     assert (info.misses, info.hits) == (2, 2)
 
 
