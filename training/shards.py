@@ -27,6 +27,7 @@ from training.tag_file import (
     Record,
     TagFileError,
     TaggerLike,
+    field_problem,
     freeze_heap,
     is_jsonl,
     iter_records,
@@ -126,24 +127,15 @@ def parquet_records(
         ids = batch.column(1).to_pylist() if len(columns) > 1 else [None] * len(texts)
         for text, doc_id in zip(texts, ids, strict=True):
             row += 1
-            problem = _bad_row(text, doc_id, text_column, id_column)
+            doc_id = row if doc_id is None else doc_id  # no id: the row number
+            problem = field_problem(text, doc_id, repr(text_column), repr(id_column))
             if problem is not None:
                 bad = TagFileError(f"{path}:{row}", problem)
                 if on_error is None:
                     raise bad
                 on_error(bad)
             elif text.strip():
-                yield Record(row, row if doc_id is None else doc_id, text, row)
-
-
-def _bad_row(text: object, doc_id: object, text_column: str, id_column: str) -> str | None:
-    """What is wrong with a Parquet row, if anything (the JSONL rules: text a string, id a
-    string or an integer)."""
-    if not isinstance(text, str):
-        return f"{text_column!r} must be a string, got {type(text).__name__}"
-    if doc_id is not None and (isinstance(doc_id, bool) or not isinstance(doc_id, str | int)):
-        return f"{id_column!r} must be a string or an integer, got {type(doc_id).__name__}"
-    return None
+                yield Record(row, doc_id, text, row)
 
 
 def tag_shard(

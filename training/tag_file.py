@@ -117,6 +117,16 @@ def _json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), "a number")
 
 
+def field_problem(text: object, doc_id: object, text_field: str, id_field: str) -> str | None:
+    """What is wrong with a document's fields, if anything: its text must be a string and its
+    id a string or an integer (the rules of JSONL lines and Parquet rows alike)."""
+    if not isinstance(text, str):
+        return f"{text_field} must be a string (got {_json_type(text)})"
+    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
+        return f"{id_field} must be a string or an integer (got {_json_type(doc_id)})"
+    return None
+
+
 def parse_json_record(path: Path, number: int, line: str, offset: int) -> Record:
     """One JSONL line -> Record; the object needs a string "text" and may have an "id"."""
     where = f"{path}:{number}"
@@ -128,13 +138,12 @@ def parse_json_record(path: Path, number: int, line: str, offset: int) -> Record
         raise TagFileError(
             where, f'expected a JSON object with a "text" field, got {_json_type(obj)}'
         )
-    text = obj.get("text")
-    if not isinstance(text, str):
-        got = "no such field" if "text" not in obj else _json_type(text)
-        raise TagFileError(where, f'"text" must be a string ({got})')
-    doc_id = obj.get("id", number)
-    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
-        raise TagFileError(where, f'"id" must be a string or an integer, got {_json_type(doc_id)}')
+    if "text" not in obj:
+        raise TagFileError(where, '"text" must be a string (no such field)')
+    text, doc_id = obj["text"], obj.get("id", number)
+    problem = field_problem(text, doc_id, '"text"', '"id"')
+    if problem is not None:
+        raise TagFileError(where, problem)
     return Record(number, doc_id, text, offset)
 
 

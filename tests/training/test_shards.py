@@ -146,7 +146,8 @@ def test_skip_bad_lines_reports_and_skips(corpus: Path, model: Path, tmp_path: P
     result = tagger_command(str(corpus), "-o", str(out), "--model", str(model), "--skip-bad-lines")
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("skipped: ") == 4
-    assert f"skipped: {corpus / 'part-02.parquet'}:2: 'text' must be a string" in result.stderr
+    reported = f"skipped: {corpus / 'part-02.parquet'}:2: 'text' must be a string (got null)"
+    assert reported in result.stderr
 
     def ids(name: str) -> list[object]:
         return [json.loads(line)["id"] for line in (out / name).read_text().splitlines()]
@@ -163,7 +164,7 @@ def test_parquet_rows_are_checked_like_jsonl_lines(tmp_path: Path) -> None:
     kept = list(parquet_records(path, on_error=reported.append))
     assert [(r.doc_id, r.text) for r in kept] == [(2, "y")]  # no id: the row number; blanks dropped
     assert [str(e) for e in reported] == [  # a float column: every id is a float
-        f"{path}:{row}: 'id' must be a string or an integer, got float" for row in (1, 3)
+        f"{path}:{row}: 'id' must be a string or an integer (got a number)" for row in (1, 3)
     ]
 
 
