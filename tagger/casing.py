@@ -83,8 +83,8 @@ def token_flags(token: str) -> int:
 def sentence_case(flags: Sequence[int]) -> SentenceCase:
     """The style of a sentence from its tokens' ``token_flags``."""
     seen = 0
-    for token in flags:
-        seen |= token
+    for bits in flags:
+        seen |= bits
     if not seen & (HAS_UPPER | HAS_LOWER):
         return SentenceCase.NO_LETTERS
     if not seen & HAS_UPPER:

@@ -111,10 +111,13 @@ _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a bo
 
 
 def _json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type, for error messages."""
+    """The JSON name of a decoded value's type, for error messages (a Parquet cell's type that
+    JSON lacks, such as bytes, by its Python name)."""
     if value is None:
         return "null"
-    return _JSON_TYPES.get(type(value), "a number")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def field_problem(text: object, doc_id: object, text_field: str, id_field: str) -> str | None:

@@ -168,6 +168,15 @@ def test_parquet_rows_are_checked_like_jsonl_lines(tmp_path: Path) -> None:
     ]
 
 
+def test_parquet_cells_json_lacks_are_named_by_their_type(tmp_path: Path) -> None:
+    path = tmp_path / "binary.parquet"
+    pq.write_table(pa.table({"text": [b"raw bytes"]}), path)
+    with pytest.raises(
+        TagFileError, match=r"binary\.parquet:1: 'text' must be a string \(got bytes\)"
+    ):
+        list(parquet_records(path))
+
+
 def test_a_killed_job_leaves_no_partial_shard(corpus: Path, model: Path, tmp_path: Path) -> None:
     big = corpus / "part-00.txt"
     big.write_text("\n".join(LINES * 3000) + "\n", encoding="utf-8")
