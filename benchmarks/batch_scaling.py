@@ -1,5 +1,7 @@
 """Batch tagging throughput: `tagger tag` over shards on 1 and 2 local worker processes and on 1
-and 2 Ray actors (a local Ray instance), the CoNLL-2003 test text repeated to about a million
+and 2 Ray actors, both on a local Ray instance each job starts (no `--address`) and joining an
+instance that is already running (`--address`, as on a cluster: started here with
+`ray start --head` unless one is given), the CoNLL-2003 test text repeated to about a million
 words and cut into shards. Words/s over the whole job (start-up and model loading included);
 the marginal words/s, from a second job on twice the words ((2N - N) words / (t2 - t1): what
 each engine does once it is up, start-up cancelled out); the words/s of one worker while it
@@ -8,21 +10,24 @@ workers and the job's rate); the busiest moment's resident memory per worker; an
 engine wrote the same bytes.
 
     python benchmarks/batch_scaling.py [--words 1000000] [--shards 8] [--model DIR]
-        [--ray-address HOST:PORT]  # Ray jobs join a running instance (as on a cluster)
+        [--ray-address HOST:PORT]  # the joined rows use this running instance
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +36,9 @@ if str(ROOT) not in sys.path:
 from benchmarks.load_test import DEFAULT_DATA, detokenize, read_sentences  # noqa: E402
 from benchmarks.reliability import rss_mib  # noqa: E402
 
-RUNS = [("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]
+# (row, engine, workers); "ray-joined" rows pass --address of a running instance.
+RUNS = [("local", "local", 1), ("local", "local", 2), ("ray", "ray", 1), ("ray", "ray", 2),
+        ("ray-joined", "ray", 1), ("ray-joined", "ray", 2)]  # fmt: skip
 
 
 def write_corpus(directory: Path, words: int, shards: int) -> int:
@@ -78,9 +85,11 @@ def run(
                "--workers", str(workers), "--engine", engine]  # fmt: skip
     if model is not None:
         command += ["--model", str(model)]
-    if engine == "ray" and address:
+    if address is not None:
         command += ["--address", address]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "RAY_DATA_DISABLE_PROGRESS_BARS": "1"}
+    if address is not None:  # a client naming an address sends its token only in this mode
+        env.setdefault("RAY_AUTH_MODE", "token")
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -101,6 +110,28 @@ def run(
     }
 
 
+@contextlib.contextmanager
+def running_ray(address: str | None) -> Iterator[str]:
+    """The address of a running Ray instance: ``address`` as given, or a head node started here
+    for the joined rows (2 CPUs, token authentication, workers at normal priority as a job's own
+    instance runs them) and stopped after them (``ray stop`` stops every Ray process here)."""
+    if address is not None:
+        yield address
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ray = [sys.executable, "-m", "ray.scripts.scripts"]
+    env = {"RAY_AUTH_MODE": "token", **os.environ, "RAY_worker_niceness": "0"}
+    start = ["start", "--head", "--port", str(port), "--num-cpus", "2"]
+    start += ["--include-dashboard=false", "--disable-usage-stats"]
+    subprocess.run([*ray, *start], env=env, check=True, capture_output=True)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([*ray, "stop"], check=False, capture_output=True)
+
+
 def digest(directory: Path) -> str:
     hashes = hashlib.sha256()
     for path in sorted(directory.iterdir()):
@@ -116,8 +147,7 @@ def main() -> None:
     parser.add_argument(
         "--ray-address",
         default=None,
-        help="join a running Ray instance (`ray start --head --num-cpus 2`) instead of starting "
-        "a local one per job",
+        help="the running Ray instance the joined rows use (default: a head node started here)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,24 +155,42 @@ def main() -> None:
         for scale in (1, 2):
             sizes[scale] = write_corpus(Path(tmp) / f"in-{scale}", scale * args.words, args.shards)
         print(f"{sizes[1]:,} and {sizes[2]:,} words in {args.shards} shards each", flush=True)
-        results, digests = {}, set()
-        for engine, workers in RUNS:
-            seconds = {}
-            for scale in (1, 2):
-                out = Path(tmp) / f"out-{engine}-{workers}-{scale}"
-                figures = run(
-                    engine, workers, Path(tmp) / f"in-{scale}", out, args.model, args.ray_address
-                )
-                seconds[scale] = figures["seconds"]
-                if scale == 1:
-                    digests.add(digest(out))
-            figures["seconds"] = round(seconds[1], 1)
-            figures["words_per_s"] = round(sizes[1] / seconds[1])
-            marginal = (sizes[2] - sizes[1]) / max(seconds[2] - seconds[1], 1e-9)
-            figures["marginal_words_per_s"] = round(marginal)
-            results[f"{engine} x{workers}"] = figures
-            print(json.dumps({f"{engine} x{workers}": figures}), flush=True)
+        results: dict[str, dict] = {}
+        digests: set[str] = set()
+        with contextlib.ExitStack() as stack:
+            running: str | None = None  # the joined rows' instance, started before the first
+            for row, engine, workers in RUNS:
+                if row == "ray-joined" and running is None:
+                    running = stack.enter_context(running_ray(args.ray_address))
+                address = running if row == "ray-joined" else None
+                figures = measure(engine, workers, Path(tmp), sizes, args.model, address, digests)
+                results[f"{row} x{workers}"] = figures
+                print(json.dumps({f"{row} x{workers}": figures}), flush=True)
     print(json.dumps(summary(results, len(digests) == 1), indent=2))
+
+
+def measure(
+    engine: str,
+    workers: int,
+    tmp: Path,
+    sizes: dict[int, int],
+    model: Path | None,
+    address: str | None,
+    digests: set[str],
+) -> dict:
+    """One row: a job on the corpus and one on twice it; the first job's output digest is kept."""
+    seconds = {}
+    for scale in (1, 2):
+        out = tmp / f"out-{engine}-{workers}-{address is not None}-{scale}"
+        figures = run(engine, workers, tmp / f"in-{scale}", out, model, address)
+        seconds[scale] = figures["seconds"]
+        if scale == 1:
+            digests.add(digest(out))
+    figures["seconds"] = round(seconds[1], 1)
+    figures["words_per_s"] = round(sizes[1] / seconds[1])
+    marginal = (sizes[2] - sizes[1]) / max(seconds[2] - seconds[1], 1e-9)
+    figures["marginal_words_per_s"] = round(marginal)
+    return figures
 
 
 def summary(results: dict[str, dict], identical: bool) -> dict:
@@ -154,6 +202,9 @@ def summary(results: dict[str, dict], identical: bool) -> dict:
             "two_local_workers_over_one": round(speed["local x2"] / speed["local x1"], 2),
             "ray_over_local": {
                 n: round(speed[f"ray x{n}"] / speed[f"local x{n}"], 2) for n in (1, 2)
+            },
+            "ray_joined_over_local": {
+                n: round(speed[f"ray-joined x{n}"] / speed[f"local x{n}"], 2) for n in (1, 2)
             },
         }
     out["identical_outputs"] = identical

@@ -60,6 +60,27 @@ class ShardTagger:
         }
 
 
+def join(ray: Any, address: str, options: dict[str, Any]) -> None:
+    """Connect to the running cluster at ``address``, or say why not and what to do.
+
+    Ray turns token authentication on for ``ray start --head`` where a token exists, and a
+    client naming an address sends its token only with ``RAY_AUTH_MODE=token``."""
+    try:
+        ray.init(address=address, **options)
+    except ConnectionError as error:
+        cause = str(error.__cause__ or error)
+        if "InvalidAuthToken" in cause or "Authentication" in cause:
+            hint = (
+                "the cluster wants an authentication token: set RAY_AUTH_MODE=token and make "
+                "its token available here (~/.ray/auth_token, or RAY_AUTH_TOKEN)"
+            )
+        else:
+            hint = "is it running (`ray status`) and reachable from this machine?"
+        raise TagFileError(
+            "--address", f"could not join the Ray cluster at {address}: {hint}"
+        ) from error
+
+
 def run_ray(
     shards: list[Shard],
     model_dir: Path | None,
@@ -77,7 +98,7 @@ def run_ray(
     if not ray.is_initialized():
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
         if address:
-            ray.init(address=address, **options)
+            join(ray, address, options)
         else:
             # A local instance exists for this job alone: its actors run at normal priority
             # (Ray's default niceness 15 makes them yield to its own daemons and the driver).
