@@ -67,7 +67,11 @@ def export_onnx(tagger: Any, out_dir: Path, int8: bool = False) -> Path:
 
 
 def _quantize(content: bytes) -> bytes:
-    """onnxruntime's dynamic int8 quantisation of the matrix products and the LSTM."""
+    """onnxruntime's dynamic int8 quantisation of the matrix products and the LSTM.
+
+    Weights use 7 bits (``reduce_range``): on x86 CPUs without VNNI (AVX2 only) onnxruntime's
+    u8 x s8 kernel sums pairs of products in 16 bits, which full-range weights overflow; there
+    a random model's int8 labels agreed with fp32 on 74% of tokens instead of over 90%."""
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ModuleNotFoundError:
@@ -80,6 +84,7 @@ def _quantize(content: bytes) -> bytes:
             str(source),
             str(target),
             weight_type=QuantType.QInt8,
+            reduce_range=True,
             op_types_to_quantize=["MatMul", "LSTM"],
         )
         return target.read_bytes()
