@@ -1,13 +1,16 @@
 """Batch tagging throughput: `tagger tag` over shards on 1 and 2 local worker processes and on 1
 and 2 Ray actors, both on a local Ray instance each job starts (no `--address`) and joining an
 instance that is already running (`--address`, as on a cluster: started here with
-`ray start --head` unless one is given), the CoNLL-2003 test text repeated to about a million
+`ray start --head` unless one is given, and given one small job before the timed ones, as a
+cluster in use has run jobs before), the CoNLL-2003 test text repeated to about a million
 words and cut into shards. Words/s over the whole job (start-up and model loading included);
 the marginal words/s, from a second job on twice the words ((2N - N) words / (t2 - t1): what
 each engine does once it is up, start-up cancelled out); the words/s of one worker while it
 tags a shard (what `tagger tag` reports: the engine's overhead is the gap between this times the
-workers and the job's rate); the busiest moment's resident memory per worker; and whether every
-engine wrote the same bytes.
+workers and the job's rate); for local jobs, the CPU seconds their processes spent per million
+words, marginal as above (more CPU per word on two workers than on one is the cores slowing
+each other, through shared caches or a shared host, not the engine's overhead); the busiest
+moment's resident memory per worker; and whether every engine wrote the same bytes.
 
     python benchmarks/batch_scaling.py [--words 1000000] [--shards 8] [--model DIR]
         [--ray-address HOST:PORT]  # the joined rows use this running instance
@@ -21,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -90,7 +94,7 @@ def run(
     env = {**os.environ, "OMP_NUM_THREADS": "1", "RAY_DATA_DISABLE_PROGRESS_BARS": "1"}
     if address is not None:  # a client naming an address sends its token only in this mode
         env.setdefault("RAY_AUTH_MODE", "token")
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _children_cpu_seconds()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -105,9 +109,18 @@ def run(
     busy = re.search(r"([\d,]+) words/s per worker while tagging", errors)
     return {
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": _children_cpu_seconds() - cpu_before,
         "in_worker_words_per_s": int(busy.group(1).replace(",", "")) if busy else None,
         "peak_worker_rss_mib": round(peak["worker_mib"]),
     }
+
+
+def _children_cpu_seconds() -> float:
+    """User + system CPU of every finished descendant so far: a local job's process tree (its
+    workers are joined by it); Ray's actors are not descendants, so a Ray row counts only its
+    driver."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @contextlib.contextmanager
@@ -130,6 +143,14 @@ def running_ray(address: str | None) -> Iterator[str]:
         yield f"127.0.0.1:{port}"
     finally:
         subprocess.run([*ray, "stop"], check=False, capture_output=True)
+
+
+def warm_up(tmp: Path, model: Path | None, address: str) -> None:
+    """One small job on the running instance before the joined rows are timed: a cluster's
+    first Ray Data job creates helper actors (stats, autoscaling coordinator) that stay for
+    every later job, so a cluster in use has them already."""
+    write_corpus(tmp / "warm-up", 2_000, 2)
+    run("ray", 2, tmp / "warm-up", tmp / "out-warm-up", model, address)
 
 
 def digest(directory: Path) -> str:
@@ -162,6 +183,7 @@ def main() -> None:
             for row, engine, workers in RUNS:
                 if row == "ray-joined" and running is None:
                     running = stack.enter_context(running_ray(args.ray_address))
+                    warm_up(Path(tmp), args.model, running)
                 address = running if row == "ray-joined" else None
                 figures = measure(engine, workers, Path(tmp), sizes, args.model, address, digests)
                 results[f"{row} x{workers}"] = figures
@@ -179,13 +201,16 @@ def measure(
     digests: set[str],
 ) -> dict:
     """One row: a job on the corpus and one on twice it; the first job's output digest is kept."""
-    seconds = {}
+    seconds, cpu = {}, {}
     for scale in (1, 2):
         out = tmp / f"out-{engine}-{workers}-{address is not None}-{scale}"
         figures = run(engine, workers, tmp / f"in-{scale}", out, model, address)
-        seconds[scale] = figures["seconds"]
+        seconds[scale], cpu[scale] = figures["seconds"], figures.pop("cpu_seconds")
         if scale == 1:
             digests.add(digest(out))
+    if engine == "local":  # marginal, as the words/s below: start-up and model loading cancel
+        extra_cpu = (cpu[2] - cpu[1]) / (sizes[2] - sizes[1])
+        figures["cpu_s_per_million_words"] = round(extra_cpu * 1e6, 1)
     figures["seconds"] = round(seconds[1], 1)
     figures["words_per_s"] = round(sizes[1] / seconds[1])
     marginal = (sizes[2] - sizes[1]) / max(seconds[2] - seconds[1], 1e-9)
@@ -207,6 +232,8 @@ def summary(results: dict[str, dict], identical: bool) -> dict:
                 n: round(speed[f"ray-joined x{n}"] / speed[f"local x{n}"], 2) for n in (1, 2)
             },
         }
+    cpu = {name: figures.get("cpu_s_per_million_words") for name, figures in results.items()}
+    out["local_cpu_per_word_two_workers_over_one"] = round(cpu["local x2"] / cpu["local x1"], 2)
     out["identical_outputs"] = identical
     return out
 
