@@ -232,8 +232,8 @@ def summary(results: dict[str, dict], identical: bool) -> dict:
                 n: round(speed[f"ray-joined x{n}"] / speed[f"local x{n}"], 2) for n in (1, 2)
             },
         }
-    cpu = {name: figures.get("cpu_s_per_million_words") for name, figures in results.items()}
-    out["local_cpu_per_word_two_workers_over_one"] = round(cpu["local x2"] / cpu["local x1"], 2)
+    cpu_x1, cpu_x2 = (results[f"local x{n}"]["cpu_s_per_million_words"] for n in (1, 2))
+    out["local_cpu_per_word_two_workers_over_one"] = round(cpu_x2 / cpu_x1, 2)
     out["identical_outputs"] = identical
     return out
 
