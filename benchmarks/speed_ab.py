@@ -26,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
-from benchmarks.tagging_speed import DEFAULT_DATA, _timed, detokenize  # noqa: E402
+from benchmarks.tagging_speed import DEFAULT_DATA, _timed, detokenize, tag_command  # noqa: E402
 from tagger import Tagger  # noqa: E402
 from tagger.context import document_ids  # noqa: E402
 from tagger.data import read_columns  # noqa: E402
@@ -50,11 +50,9 @@ def predict_timer(
 
 def cli_timer(model: Path, source: Path, tiny: Path, output: Path) -> Timer:
     """Seconds of `tagger tag` on ``source`` less those of a one-line file (start-up, loading)."""
-    command = [sys.executable, "-m", "tagger", "tag", "-o", str(output), "--model", str(model)]
-    env = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 
     def run() -> float:
-        return _timed([*command, str(source)], env) - _timed([*command, str(tiny)], env)
+        return _timed(tag_command(source, output, model)) - _timed(tag_command(tiny, output, model))
 
     return run
 
@@ -97,20 +95,24 @@ def build_timers(
     models = [Tagger.load(path, threads=1) for path in (baseline, candidate)]
     for tagger in models:
         tagger.predict(sentences[:200])  # warm-up
-    timers: dict[str, tuple[Timer, Timer]] = {}
-    for batch in (64, 256):
-        pair = [predict_timer(t, sentences, batch, None) for t in models]
-        timers[f"batch{batch}"] = (pair[0], pair[1])
-    if all(t.context_tokens for t in models):
-        for batch in (64, 256):
-            pair = [predict_timer(t, sentences, batch, doc_ids) for t in models]
-            timers[f"documents_batch{batch}"] = (pair[0], pair[1])
+    base, cand = models
+    documents = [("documents_", doc_ids)] if base.context_tokens and cand.context_tokens else []
+    timers = {
+        f"{prefix}batch{batch}": (
+            predict_timer(base, sentences, batch, ids),
+            predict_timer(cand, sentences, batch, ids),
+        )
+        for prefix, ids in [("", None), *documents]
+        for batch in (64, 256)
+    }
     if end_to_end:
-        source, tiny = tmp / "input.txt", tmp / "tiny.txt"
+        source, tiny, out = tmp / "input.txt", tmp / "tiny.txt", tmp / "out.jsonl"
         source.write_text("\n".join(detokenize(s) for s in sentences) + "\n", encoding="utf-8")
         tiny.write_text("Warm up .\n", encoding="utf-8")
-        pair = [cli_timer(path, source, tiny, tmp / "out.jsonl") for path in (baseline, candidate)]
-        timers["end_to_end_tag_cli"] = (pair[0], pair[1])
+        timers["end_to_end_tag_cli"] = (
+            cli_timer(baseline, source, tiny, out),
+            cli_timer(candidate, source, tiny, out),
+        )
     return timers
 
 

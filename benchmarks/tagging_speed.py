@@ -98,19 +98,23 @@ def end_to_end_speed(model: Path | None, sentences: list[list[str]], copies: int
         source, output = Path(tmp) / "input.txt", Path(tmp) / "out.jsonl"
         lines = [detokenize(s) for s in sentences] * copies
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        command = [sys.executable, "-m", "tagger", "tag", str(source), "-o", str(output)]
-        command += ["--model", str(model)] if model else []
         # Model loading is excluded by timing a tiny warm-up run and subtracting it.
         tiny = Path(tmp) / "tiny.txt"
         tiny.write_text("Warm up .\n", encoding="utf-8")
-        env = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-        base = min(_timed([*command[:4], str(tiny), *command[5:]], env) for _ in range(3))
-        total = min(_timed(command, env) for _ in range(3))
+        base = min(_timed(tag_command(tiny, output, model)) for _ in range(3))
+        total = min(_timed(tag_command(source, output, model)) for _ in range(3))
         words = copies * sum(len(s) for s in sentences)
         return words / max(total - base, 1e-9)
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
+def tag_command(source: Path, output: Path, model: Path | None) -> list[str]:
+    """The `tagger tag` command line for one input file (the default model unless given)."""
+    command = [sys.executable, "-m", "tagger", "tag", str(source), "-o", str(output)]
+    return command + (["--model", str(model)] if model else [])
+
+
+def _timed(command: list[str]) -> float:
+    """Wall-clock seconds of a command run from the checkout, one thread."""
     import os
 
     start = time.perf_counter()
@@ -118,7 +122,7 @@ def _timed(command: list[str], env: dict[str, str]) -> float:
         command,
         check=True,
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
