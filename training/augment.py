@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from tagger.casing import RECASINGS, recase, recase_mixed
+from tagger.casing import MINOR_WORDS, RECASINGS, recase, recase_mixed
 from tagger.data import DOCSTART, Sentence
 from training.config import CasingAugmentConfig
 
@@ -47,6 +47,75 @@ def augment_casing(
             style = rng.choices(styles, weights)[0]
         out.append(recase(tokens, style) if style else list(tokens))
     return out
+
+
+def start_candidates(
+    sentence: Sentence, outside: Sequence[str], spans: Sequence[str] = ()
+) -> list[int]:
+    """Where a sentence may be split so that an ordinary word begins its second part: past the
+    first token, a lowercase word of letters (not a short function word) outside every span of
+    the ``outside`` tasks (names), and outside or at the beginning of one of the ``spans``
+    tasks (chunks), so that both parts keep well-formed spans."""
+    return [
+        i
+        for i in range(1, len(sentence.tokens))
+        if _ordinary_word(sentence.tokens[i])
+        and all(sentence.tags[task][i] == "O" for task in outside)
+        and all(sentence.tags[task][i][:2] in _SPAN_STARTS for task in spans)
+    ]
+
+
+def kept_candidates(
+    tokens: Sequence[Sequence[str]], sentences: Sequence[Sentence], candidates: Sequence[list[int]]
+) -> list[list[int]]:
+    """Each sentence's split candidates where this epoch kept it as written, none elsewhere:
+    a re-cased sentence has no sentence-start capital to learn from."""
+    return [
+        positions if list(t) == s.tokens else []
+        for t, s, positions in zip(tokens, sentences, candidates, strict=True)
+    ]
+
+
+def split_starts(
+    tokens: Sequence[Sequence[str]],
+    gold: Sequence[dict[str, list[int]]],
+    doc_ids: Sequence[int],
+    candidates: Sequence[Sequence[int]],
+    fraction: float,
+    seed: int,
+) -> tuple[list[list[str]], list[dict[str, list[int]]], list[int]]:
+    """Split a ``fraction`` of the sentences at one of their ``candidates``, drawn at random,
+    and capitalise the word that now begins a sentence: in ordinary text every sentence starts
+    with a capital, so a capital there must not read as a name. Returns the sentences, their
+    gold ids and document ids; deterministic for a seed, each token keeps its tags."""
+    if not len(tokens) == len(gold) == len(doc_ids) == len(candidates):
+        raise ValueError(
+            f"{len(tokens)} sentences, {len(gold)} gold rows, {len(doc_ids)} document ids and "
+            f"{len(candidates)} candidate lists: they must be the same length"
+        )
+    rng = random.Random(f"starts-{seed}")
+    out_tokens: list[list[str]] = []
+    out_gold: list[dict[str, list[int]]] = []
+    out_docs: list[int] = []
+    for sentence, row, doc, positions in zip(tokens, gold, doc_ids, candidates, strict=True):
+        split = rng.random() < fraction and bool(positions)
+        at = rng.choice(positions) if split else len(sentence)
+        parts = [(0, at), (at, len(sentence))] if split else [(0, at)]
+        for begin, end in parts:
+            words = list(sentence[begin:end])
+            if begin:
+                words[0] = words[0][:1].upper() + words[0][1:]
+            out_tokens.append(words)
+            out_gold.append({task: ids[begin:end] for task, ids in row.items()})
+            out_docs.append(doc)
+    return out_tokens, out_gold, out_docs
+
+
+_SPAN_STARTS = ("O", "B-", "S-")  # a tag outside a span or beginning one (IOB2, BIOES)
+
+
+def _ordinary_word(token: str) -> bool:
+    return token.isalpha() and token.islower() and len(token) > 1 and token not in MINOR_WORDS
 
 
 def recased_corpus(sentences: Sequence[Sentence], variant: str, seed: int = 0) -> list[Sentence]:

@@ -101,6 +101,22 @@ class CasingAugmentConfig(BaseModel):
         default_factory=_default_styles,
         description="Relative weight of each style when a document or sentence is re-cased.",
     )
+    sentence_starts: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Fraction of the sentences kept as written that are split before an ordinary "
+            "lowercase word outside every span, which then begins a sentence with a capital."
+        ),
+    )
+    starts_outside: list[str] | None = Field(
+        None,
+        description=(
+            "Span tasks whose spans a split word must be outside of (names); it may begin a "
+            "span of the other span tasks (chunks). Default: every span task."
+        ),
+    )
 
 
 class TrainConfig(BaseModel):

@@ -21,12 +21,19 @@ from tqdm import tqdm
 from tagger import Tagger, context
 from tagger.atomic import clean_staging
 from tagger.casing import case_priors
+from tagger.config import TaskSpec
 from tagger.context import document_ids
 from tagger.data import Sentence
 from tagger.features import Featurizer
 from tagger.model import SequenceTagger
 from training import distributed
-from training.augment import augment_casing, recased_corpus
+from training.augment import (
+    augment_casing,
+    kept_candidates,
+    recased_corpus,
+    split_starts,
+    start_candidates,
+)
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.config import ConfigError, TrainConfig
 from training.corpus import (
@@ -81,6 +88,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     init_unknown_words(network, tagger.featurizer)
     gold = encode_tags(splits["train"], specs)
     doc_ids = document_ids([s.doc_start for s in splits["train"]])
+    outside, inside = start_rule(config, specs)
+    candidates = [start_candidates(s, outside, inside) for s in splits["train"]]
 
     optimizer = make_optimizer(network, config)
     ema, selected = averaged(tagger, config.ema_decay)
@@ -107,8 +116,12 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         tokens = augment_casing(
             [s.tokens for s in splits["train"]], doc_ids, config.augment_casing, config.seed + epoch
         )
+        kept = kept_candidates(tokens, splits["train"], candidates)  # none where re-cased
+        tokens, epoch_gold, epoch_docs = split_starts(
+            tokens, gold, doc_ids, kept, config.augment_casing.sentence_starts, config.seed + epoch
+        )
         examples = make_examples(
-            tokens, gold, doc_ids, config.model.context_tokens, config.seed + epoch
+            tokens, epoch_gold, epoch_docs, config.model.context_tokens, config.seed + epoch
         )
         batches = make_batches(examples, config.optim.batch_size, config.seed + epoch)
         batches = batches[: len(batches) - len(batches) % world]  # equal share per process
@@ -217,6 +230,21 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epo
         lr = optim.lr
     for group in optimizer.param_groups:
         group["lr"] = lr
+
+
+def start_rule(config: TrainConfig, specs: Sequence[TaskSpec]) -> tuple[list[str], list[str]]:
+    """The span tasks a sentence-start split must be outside of, and those it may begin a span
+    of (``augment_casing.starts_outside``, checked against the model's span tasks)."""
+    span_tasks = [spec.name for spec in specs if spec.is_span]
+    outside = config.augment_casing.starts_outside
+    if outside is None:
+        return span_tasks, []
+    if unknown := sorted(set(outside) - set(span_tasks)):
+        raise ConfigError(
+            f"augment_casing.starts_outside: {unknown} are not span tasks of this model "
+            f"(its span tasks: {span_tasks})"
+        )
+    return list(outside), [task for task in span_tasks if task not in outside]
 
 
 def make_examples(

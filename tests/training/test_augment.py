@@ -8,10 +8,17 @@ import pytest
 
 from tagger import Tagger
 from tagger.casing import SentenceCase, case_of
-from tagger.data import read_columns, read_conllu
+from tagger.data import Sentence, read_columns, read_conllu
 from tests.training.conftest import tiny_config
-from training.augment import augment_casing, recase_file, recased_corpus
-from training.config import CasingAugmentConfig, TrainConfig
+from training.augment import (
+    augment_casing,
+    kept_candidates,
+    recase_file,
+    recased_corpus,
+    split_starts,
+    start_candidates,
+)
+from training.config import CasingAugmentConfig, ConfigError, TrainConfig
 from training.train import train
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -52,6 +59,60 @@ def test_a_whole_document_is_recased_in_one_style() -> None:
     assert set.union(*per_document.values()) == {SentenceCase.LOWER, SentenceCase.UPPER}
 
 
+TAGGED = Sentence(
+    ["Shares", "of", "Acme", "Corp", "rose", "on", "the", "news", "in", "new", "york", "."],
+    {
+        "ner": ["O", "O", "B-ORG", "I-ORG", "O", "O", "O", "O", "O", "B-LOC", "I-LOC", "O"],
+        "pos": ["NNS", "IN", "NNP", "NNP", "VBD", "IN", "DT", "NN", "IN", "NNP", "NNP", "."],
+        "chunk": [
+            *["B-NP", "B-PP", "B-NP", "I-NP", "B-VP", "B-PP"],
+            *["B-NP", "I-NP", "B-PP", "B-NP", "I-NP", "O"],
+        ],
+    },
+)
+# BIOES ids of TAGGED's NER tags (O=0, B=1, I=2, E=3) and its POS tags, as training encodes them.
+TAGGED_GOLD = {"ner": [0, 0, 1, 3, 0, 0, 0, 0, 0, 1, 3, 0], "pos": list(range(12))}
+
+
+def test_split_candidates_are_ordinary_lowercase_words_outside_every_span() -> None:
+    # Not the first token, not a name ("york"), not a function word ("on", "the", "in"),
+    # not punctuation: "rose" and "news".
+    assert start_candidates(TAGGED, ["ner"]) == [4, 7]
+    # Without span tasks only the word rules apply ("new" and "york" are ordinary words).
+    assert start_candidates(TAGGED, []) == [4, 7, 9, 10]
+    # A split may begin a chunk but not cut one ("news" and "york" continue a noun phrase).
+    assert start_candidates(TAGGED, ["ner"], ["chunk"]) == [4]
+    assert start_candidates(TAGGED, [], ["chunk"]) == [4, 9]
+
+
+def test_split_starts_capitalise_a_new_start_and_keep_every_tag() -> None:
+    sentences = [TAGGED.tokens] * 40
+    gold, docs = [TAGGED_GOLD] * 40, [k // 5 for k in range(40)]
+    candidates = [start_candidates(TAGGED, ["ner"])] * 40
+    tokens, new_gold, new_docs = split_starts(sentences, gold, docs, candidates, 0.5, seed=3)
+    assert (tokens, new_gold, new_docs) == split_starts(sentences, gold, docs, candidates, 0.5, 3)
+    assert tokens != split_starts(sentences, gold, docs, candidates, 0.5, seed=4)[0]
+    assert 50 < len(tokens) < 70  # about half of the 40 sentences split in two
+    assert [t for s in tokens for t in s if t in {"Rose", "News"}]
+    assert [t.lower() for s in tokens for t in s] == [t.lower() for s in sentences for t in s]
+    for task in ("ner", "pos"):
+        assert [i for g in new_gold for i in g[task]] == TAGGED_GOLD[task] * 40
+    assert all(g["ner"][0] in (0, 1) for g in new_gold)  # every part starts outside or at B
+    assert [d for d, s in zip(new_docs, tokens, strict=True) for _ in s] == [
+        d for d in docs for _ in TAGGED.tokens
+    ]
+    assert split_starts(sentences, gold, docs, candidates, 0.0, 3) == (sentences, gold, docs)
+    assert len(split_starts(sentences, gold, docs, candidates, 1.0, 3)[0]) == 80
+    with pytest.raises(ValueError, match="same length"):
+        split_starts(sentences, gold[:3], docs, candidates, 0.5, 3)
+
+
+def test_only_sentences_kept_as_written_are_split() -> None:
+    recased = [TAGGED.tokens, [t.lower() for t in TAGGED.tokens]]
+    candidates = [start_candidates(TAGGED, ["ner"])] * 2
+    assert kept_candidates(recased, [TAGGED, TAGGED], candidates) == [[4, 7], []]
+
+
 def test_recased_corpus_keeps_tags_lines_and_documents() -> None:
     corpus = read_columns(FIXTURES / "mini.conll")
     for variant in ("as_written", "lower", "upper", "title", "mixed"):
@@ -86,9 +147,16 @@ def test_recased_file_reads_back_with_the_same_tags(
     assert again.read_bytes() == target.read_bytes()
 
 
+def test_sentence_starts_must_stay_outside_span_tasks_only(corpus, tmp_path) -> None:
+    overrides = {"augment_casing": {"sentence_starts": 0.5, "starts_outside": ["pos"]}}
+    config = TrainConfig.model_validate(tiny_config(corpus, tmp_path / "run", **overrides))
+    with pytest.raises(ConfigError, match=r"\['pos'\] are not span tasks"):
+        train(config)
+
+
 def test_training_with_augmentation_selects_on_recased_validation(corpus, tmp_path) -> None:
     overrides = {
-        "augment_casing": {"documents": 0.3, "sentences": 0.3},
+        "augment_casing": {"documents": 0.3, "sentences": 0.3, "sentence_starts": 0.5},
         "select_casings": ["as_written", "lower"],
         "report_casings": ["lower", "upper", "mixed"],
         "model": {
