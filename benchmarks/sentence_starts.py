@@ -2,12 +2,12 @@
 
 In ordinary text every sentence begins with a capital, so "Lights flashed on the road." must
 not make `Lights` a name or a proper noun. This splits every test sentence that has one at an
-ordinary lowercase word that is not a name or a proper noun (drawn at random, seeded; the rule
-of training's `augment_casing.sentence_starts`), capitalises that word, and reports for each
-model how often it reads the capitalised word as a name (NER: part of an entity; POS:
-NNP/NNPS; UPOS: PROPN), for all such words, for those that are names somewhere in the training
-data (`turkey`, `bill`, `rose`), and for the same words in place; and the task's score on the
-split text. CoNLL-2003 test for CoNLL models, UD English EWT test for UPOS models.
+ordinary lowercase word that is not a name (drawn at random, seeded; the rule of training's
+`augment_casing.sentence_starts`, and here not a proper noun either), capitalises that word,
+and reports for each model how often it reads the capitalised word as a name (NER: part of an
+entity; POS: NNP/NNPS; UPOS: PROPN), for all such words, for those that are names somewhere in
+the training data (`turkey`, `bill`, `rose`), and for the same words in place; and the task's
+score on the split text. CoNLL-2003 test for CoNLL models, UD English EWT test for UPOS models.
 
     python benchmarks/sentence_starts.py [--models models/conll03-en ...] [--seed 0]
 """
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tagger import Tagger
+from tagger.casing import capitalised
 from tagger.context import document_ids
 from tagger.data import Sentence, read_corpus
 from training.augment import start_candidates
@@ -64,7 +65,7 @@ def split_test(sentences: Sequence[Sentence], seed: int) -> tuple[list[Sentence]
         out.append(_part(sentence, 0, at, sentence.doc_start))
         starts.append((len(out), index, at))
         second = _part(sentence, at, len(sentence.tokens), False)
-        second.tokens[0] = second.tokens[0][:1].upper() + second.tokens[0][1:]
+        second.tokens[0] = capitalised(second.tokens[0])
         out.append(second)
     return out, starts
 

@@ -101,6 +101,11 @@ def case_of(tokens: Sequence[str]) -> SentenceCase:
     return sentence_case([token_flags(t) for t in tokens])
 
 
+def capitalised(token: str) -> str:
+    """The token with its first letter a capital and the rest as it was (``iPhone``: ``IPhone``)."""
+    return token[:1].upper() + token[1:]
+
+
 def recase(tokens: Sequence[str], style: str) -> list[str]:
     """The tokens written in another style: ``lower``, ``upper`` or ``title`` (headline case:
     every word capitalised but short function words inside the sentence; acronyms kept)."""
@@ -110,7 +115,7 @@ def recase(tokens: Sequence[str], style: str) -> list[str]:
         return [t.upper() for t in tokens]
     if style == "title":
         return [
-            t if i > 0 and t.lower() in MINOR_WORDS else t[:1].upper() + t[1:]
+            t if i > 0 and t.lower() in MINOR_WORDS else capitalised(t)
             for i, t in enumerate(tokens)
         ]
     raise ValueError(f"unknown casing style {style!r}; expected one of {RECASINGS}")

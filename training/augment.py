@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from tagger.casing import MINOR_WORDS, RECASINGS, recase, recase_mixed
+from tagger.casing import MINOR_WORDS, RECASINGS, capitalised, recase, recase_mixed
 from tagger.data import DOCSTART, Sentence
-from training.config import CasingAugmentConfig
+from training.config import CasingAugmentConfig, ConfigError
 
 # Test-set variants: the text as written, each re-casing, and each sentence at random kept,
 # lowercased or uppercased ("mixed").
@@ -65,11 +65,28 @@ def start_candidates(
     ]
 
 
+def start_rule(
+    config: CasingAugmentConfig, span_tasks: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The span tasks a sentence-start split must be outside of, and those it may begin a span
+    of (``starts_outside``, checked against the model's span tasks)."""
+    if config.starts_outside is None:
+        return list(span_tasks), []
+    if unknown := sorted(set(config.starts_outside) - set(span_tasks)):
+        raise ConfigError(
+            f"augment_casing.starts_outside: {unknown} are not span tasks of this model "
+            f"(its span tasks: {list(span_tasks)})"
+        )
+    outside = list(config.starts_outside)
+    return outside, [task for task in span_tasks if task not in outside]
+
+
 def kept_candidates(
     tokens: Sequence[Sequence[str]], sentences: Sequence[Sentence], candidates: Sequence[list[int]]
 ) -> list[list[int]]:
     """Each sentence's split candidates where this epoch kept it as written, none elsewhere:
-    a re-cased sentence has no sentence-start capital to learn from."""
+    a re-cased sentence has no sentence-start capital to learn from. (A sentence that its
+    re-casing left unchanged, already all lowercase, counts as kept.)"""
     return [
         positions if list(t) == s.tokens else []
         for t, s, positions in zip(tokens, sentences, candidates, strict=True)
@@ -104,7 +121,7 @@ def split_starts(
         for begin, end in parts:
             words = list(sentence[begin:end])
             if begin:
-                words[0] = words[0][:1].upper() + words[0][1:]
+                words[0] = capitalised(words[0])
             out_tokens.append(words)
             out_gold.append({task: ids[begin:end] for task, ids in row.items()})
             out_docs.append(doc)

@@ -106,8 +106,9 @@ class CasingAugmentConfig(BaseModel):
         ge=0,
         le=1,
         description=(
-            "Fraction of the sentences kept as written that are split before an ordinary "
-            "lowercase word outside every span, which then begins a sentence with a capital."
+            "Fraction of the sentences kept as written that are split (if they have one) "
+            "before an ordinary lowercase word outside every name (see starts_outside), which "
+            "then begins a sentence with a capital."
         ),
     )
     starts_outside: list[str] | None = Field(

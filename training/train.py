@@ -21,7 +21,6 @@ from tqdm import tqdm
 from tagger import Tagger, context
 from tagger.atomic import clean_staging
 from tagger.casing import case_priors
-from tagger.config import TaskSpec
 from tagger.context import document_ids
 from tagger.data import Sentence
 from tagger.features import Featurizer
@@ -33,6 +32,7 @@ from training.augment import (
     recased_corpus,
     split_starts,
     start_candidates,
+    start_rule,
 )
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.config import ConfigError, TrainConfig
@@ -88,7 +88,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     init_unknown_words(network, tagger.featurizer)
     gold = encode_tags(splits["train"], specs)
     doc_ids = document_ids([s.doc_start for s in splits["train"]])
-    outside, inside = start_rule(config, specs)
+    outside, inside = start_rule(config.augment_casing, [s.name for s in specs if s.is_span])
     candidates = [start_candidates(s, outside, inside) for s in splits["train"]]
 
     optimizer = make_optimizer(network, config)
@@ -230,21 +230,6 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epo
         lr = optim.lr
     for group in optimizer.param_groups:
         group["lr"] = lr
-
-
-def start_rule(config: TrainConfig, specs: Sequence[TaskSpec]) -> tuple[list[str], list[str]]:
-    """The span tasks a sentence-start split must be outside of, and those it may begin a span
-    of (``augment_casing.starts_outside``, checked against the model's span tasks)."""
-    span_tasks = [spec.name for spec in specs if spec.is_span]
-    outside = config.augment_casing.starts_outside
-    if outside is None:
-        return span_tasks, []
-    if unknown := sorted(set(outside) - set(span_tasks)):
-        raise ConfigError(
-            f"augment_casing.starts_outside: {unknown} are not span tasks of this model "
-            f"(its span tasks: {span_tasks})"
-        )
-    return list(outside), [task for task in span_tasks if task not in outside]
 
 
 def make_examples(

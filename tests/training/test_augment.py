@@ -70,7 +70,8 @@ TAGGED = Sentence(
         ],
     },
 )
-# BIOES ids of TAGGED's NER tags (O=0, B=1, I=2, E=3) and its POS tags, as training encodes them.
+# Gold ids for TAGGED, written by hand: NER as BIOES (O=0, B=1, I=2, E=3), and for "pos" each
+# token's position, so that a part whose ids are cut apart from its words shows.
 TAGGED_GOLD = {"ner": [0, 0, 1, 3, 0, 0, 0, 0, 0, 1, 3, 0], "pos": list(range(12))}
 
 
@@ -97,6 +98,13 @@ def test_split_starts_capitalise_a_new_start_and_keep_every_tag() -> None:
     assert [t.lower() for s in tokens for t in s] == [t.lower() for s in sentences for t in s]
     for task in ("ner", "pos"):
         assert [i for g in new_gold for i in g[task]] == TAGGED_GOLD[task] * 40
+    for words, row in zip(tokens, new_gold, strict=True):  # each part's ids are its own tokens'
+        positions = row["pos"]  # TAGGED_GOLD's pos ids are token positions
+        assert words == [
+            w if i != positions[0] or i == 0 else w.capitalize()
+            for i, w in zip(positions, [TAGGED.tokens[i] for i in positions], strict=True)
+        ]
+        assert len(row["ner"]) == len(words)
     assert all(g["ner"][0] in (0, 1) for g in new_gold)  # every part starts outside or at B
     assert [d for d, s in zip(new_docs, tokens, strict=True) for _ in s] == [
         d for d in docs for _ in TAGGED.tokens
