@@ -33,6 +33,57 @@ NAMES = {"ner": None, "pos": {"NNP", "NNPS"}, "upos": {"PROPN"}}  # None: any en
 Start = tuple[int, int, int]  # a split start: its sentence in the split text; where it was
 
 
+# Hand-written sentences whose first word is a common word that is also a name, and (last) a
+# few that do start with a name: NER models print the entities they find in each.
+COMMON_STARTS = [
+    "Hope is what keeps us going.",
+    "Will you come to the party tomorrow?",
+    "May I help you with your bags?",
+    "Grace under pressure is rare.",
+    "Summer is my favourite season.",
+    "Violet flowers grew by the fence.",
+    "Rich people should pay more tax.",
+    "Bill the customer for the repairs.",
+    "Jack up the car before you change the tyre.",
+    "Lily pads covered the pond.",
+    "Iris petals are purple.",
+    "Faith can move mountains.",
+    "Joy filled the room.",
+    "Frank discussion helps everyone.",
+    "Sterling silver is expensive.",
+    "Cook the pasta for ten minutes.",
+    "Brown rice is healthier.",
+    "Amber lights flashed on the road.",
+    "Apple pie is my favourite dessert.",
+    "Turkey is delicious at thanksgiving.",
+    "China plates broke in the kitchen.",
+    "Orange juice is sweet.",
+]
+NAME_STARTS = [
+    "Hope Hicks joined the campaign.",
+    "Will Smith starred in the film.",
+    "Frank Sinatra sang it.",
+    "Turkey and Greece signed a deal.",
+]
+
+
+def hand_written(tagger: Tagger) -> dict[str, str]:
+    """How many hand-written common-word starts get an entity at their first word, and how
+    many name starts do."""
+
+    def named_first(text: str) -> bool:
+        return any(e.start == 0 for e in tagger.tag(text).entities)
+
+    wrong = [t.split()[0] for t in COMMON_STARTS if named_first(t)]
+    found = sum(named_first(t) for t in NAME_STARTS)
+    return {
+        "hand-written common-word starts read as names": (
+            f"{len(wrong)} of {len(COMMON_STARTS)} ({', '.join(wrong) or 'none'})"
+        ),
+        "hand-written name starts found": f"{found} of {len(NAME_STARTS)}",
+    }
+
+
 def is_name(task: str, label: str) -> bool:
     """Whether a label reads its token as a name (or part of one)."""
     names = NAMES[task]
@@ -137,7 +188,9 @@ def main() -> None:
             corpora[task] = test_and_names(task)
         test, names = corpora[task]
         print(f"\n## {model} ({task})\n")
-        for figure, value in report(tagger, task, test, names, args.seed).items():
+        rows = report(tagger, task, test, names, args.seed)
+        rows |= hand_written(tagger) if task == "ner" else {}
+        for figure, value in rows.items():
             print(f"{figure} | {value}")
 
 

@@ -86,6 +86,14 @@ class ModelConfig(BaseModel):
         "UPPERCASE and Title sentences (instead of word_dropout), so that the model leans on "
         "context where capital letters say nothing; needs sentence_casing_dim > 0.",
     )
+    start_word_dropout: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Training-time rate (at least) of replacing the word id of a sentence's "
+        "first token by <unk>, so that a capitalised first word is read from its spelling, "
+        "GloVe and context rather than from the ids of names; needs sentence_casing_dim > 0.",
+    )
     mark_sentence_starts: bool = Field(
         False,
         description="Give a sentence's first token casing classes of its own, so a model that "

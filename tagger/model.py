@@ -108,18 +108,20 @@ class Embedder(nn.Module):
         )
 
     def forward(
-        self, batch: Batch, word_dropout: float = 0.0, caseless_dropout: float = 0.0
+        self,
+        batch: Batch,
+        word_dropout: float = 0.0,
+        caseless_dropout: float = 0.0,
+        start_dropout: float = 0.0,
     ) -> Tensor:
         """Batch -> token vectors [B, T, output_size]; in training, some word ids become <unk>
-        (``word_dropout``; in lowercase/UPPERCASE/Title sentences ``caseless_dropout``)."""
+        (``word_dropout``; in lowercase/UPPERCASE/Title sentences ``caseless_dropout``; on a
+        sentence's first token at least ``start_dropout``)."""
         words = batch.words
-        if self.training and (word_dropout > 0 or caseless_dropout > 0):
-            rate = torch.full(words.shape, word_dropout)  # [B, T]
-            if caseless_dropout > 0 and batch.sentence_case is not None:
-                style = batch.sentence_case % len(SentenceCase)  # [B, T] SentenceCase ids
-                caseless = (style >= SentenceCase.LOWER) & (style <= SentenceCase.TITLE)
-                rate = rate.masked_fill(caseless, caseless_dropout)  # [B, T]
-            drop = torch.rand(words.shape) < rate  # [B, T]
+        if self.training and (word_dropout > 0 or caseless_dropout > 0 or start_dropout > 0):
+            drop = torch.rand(words.shape) < self.dropout_rates(
+                batch, word_dropout, caseless_dropout, start_dropout
+            )  # [B, T]
             words = words.masked_fill(drop & batch.mask, 1)  # [B, T] some ids -> <unk>
         parts = [self.words(words) + self.glove[batch.glove]]  # [B, T, word_dim]
         if self.chars is not None:
@@ -138,6 +140,21 @@ class Embedder(nn.Module):
                 raise ValueError("this model needs case priors (Featurizer(case_prior=...))")
             parts.append(self.case_prior(batch.case_prior))  # [B, T, case_prior_dim]
         return torch.cat(parts, dim=2)  # [B, T, output_size]
+
+    @staticmethod
+    def dropout_rates(batch: Batch, word: float, caseless: float, start: float) -> Tensor:
+        """[B, T] each token's chance of having its word id replaced by <unk>."""
+        rate = torch.full(batch.words.shape, word)  # [B, T]
+        if (caseless > 0 or start > 0) and batch.sentence_case is None:
+            raise ValueError("caseless and start word dropout need sentence_casing_dim > 0")
+        if caseless > 0 and batch.sentence_case is not None:
+            style = batch.sentence_case % len(SentenceCase)  # [B, T] SentenceCase ids
+            is_caseless = (style >= SentenceCase.LOWER) & (style <= SentenceCase.TITLE)
+            rate = rate.masked_fill(is_caseless, caseless)  # [B, T]
+        if start > 0 and batch.sentence_case is not None:
+            first = batch.sentence_case >= len(SentenceCase)  # [B, T] a sentence's first token
+            rate = torch.where(first, rate.clamp(min=start), rate)  # [B, T]
+        return rate
 
 
 class SequenceTagger(nn.Module):
@@ -170,7 +187,12 @@ class SequenceTagger(nn.Module):
 
     def emissions(self, batch: Batch, tasks: list[str] | None = None) -> dict[str, Tensor]:
         """Per-task label scores [B, T, K_task] for the requested tasks (default: all)."""
-        x = self.embedder(batch, self.config.word_dropout, self.config.caseless_word_dropout)
+        x = self.embedder(
+            batch,
+            self.config.word_dropout,
+            self.config.caseless_word_dropout,
+            self.config.start_word_dropout,
+        )
         x = self.dropout(x)  # [B, T, E]
         h = self._encode(x, batch.mask)  # [B, T, H]
         if self.config.word_memory:

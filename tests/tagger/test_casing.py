@@ -10,6 +10,7 @@ import torch
 from tagger.casing import SentenceCase, case_of, recase, recase_mixed
 from tagger.context import SentenceStart
 from tagger.features import Featurizer
+from tagger.model import Embedder
 from tagger.vocab import Vocabulary
 
 S = SentenceCase
@@ -119,3 +120,17 @@ def test_truecasing_only_unknown_forms_keeps_the_ones_the_vocabulary_has() -> No
         WORDS.id("the"),
         WORDS.id("london"),
     ]
+
+
+def test_worddropout_rates_by_sentence_style_and_start() -> None:
+    featurizer = Featurizer(WORDS, CHARS, None, 8, sentence_casing=True)
+    piece = ["The", "London", SentenceStart("said"), "london", SentenceStart("Said"), "the"]
+    batch = featurizer.batch([piece, ["London", "said"]])
+    rates = Embedder.dropout_rates(batch, word=0.05, caseless=0.15, start=0.3)
+    assert rates[0].tolist() == pytest.approx([0.3, 0.05, 0.3, 0.15, 0.3, 0.05])
+    assert rates[1, :2].tolist() == pytest.approx([0.3, 0.05])
+    # Without start dropout a lowercase sentence's first token keeps the caseless rate.
+    rates = Embedder.dropout_rates(batch, word=0.05, caseless=0.5, start=0.0)
+    assert rates[0].tolist() == pytest.approx([0.05, 0.05, 0.5, 0.5, 0.05, 0.05])
+    with pytest.raises(ValueError, match="sentence_casing_dim"):
+        Embedder.dropout_rates(Featurizer(WORDS, CHARS, None, 8).batch([piece]), 0.0, 0.0, 0.3)
