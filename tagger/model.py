@@ -145,13 +145,15 @@ class Embedder(nn.Module):
     def dropout_rates(batch: Batch, word: float, caseless: float, start: float) -> Tensor:
         """[B, T] each token's chance of having its word id replaced by <unk>."""
         rate = torch.full(batch.words.shape, word)  # [B, T]
-        if (caseless > 0 or start > 0) and batch.sentence_case is None:
+        if caseless == 0 and start == 0:
+            return rate
+        if batch.sentence_case is None:
             raise ValueError("caseless and start word dropout need sentence_casing_dim > 0")
-        if caseless > 0 and batch.sentence_case is not None:
+        if caseless > 0:
             style = batch.sentence_case % len(SentenceCase)  # [B, T] SentenceCase ids
             is_caseless = (style >= SentenceCase.LOWER) & (style <= SentenceCase.TITLE)
             rate = rate.masked_fill(is_caseless, caseless)  # [B, T]
-        if start > 0 and batch.sentence_case is not None:
+        if start > 0:
             first = batch.sentence_case >= len(SentenceCase)  # [B, T] a sentence's first token
             rate = torch.where(first, rate.clamp(min=start), rate)  # [B, T]
         return rate

@@ -88,8 +88,9 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     init_unknown_words(network, tagger.featurizer)
     gold = encode_tags(splits["train"], specs)
     doc_ids = document_ids([s.doc_start for s in splits["train"]])
+    starts = config.augment_casing.sentence_starts
     outside, inside = start_rule(config.augment_casing, [s.name for s in specs if s.is_span])
-    candidates = [start_candidates(s, outside, inside) for s in splits["train"]]
+    candidates = [start_candidates(s, outside, inside) for s in splits["train"]] if starts else []
 
     optimizer = make_optimizer(network, config)
     ema, selected = averaged(tagger, config.ema_decay)
@@ -116,10 +117,12 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         tokens = augment_casing(
             [s.tokens for s in splits["train"]], doc_ids, config.augment_casing, config.seed + epoch
         )
-        kept = kept_candidates(tokens, splits["train"], candidates)  # none where re-cased
-        tokens, epoch_gold, epoch_docs = split_starts(
-            tokens, gold, doc_ids, kept, config.augment_casing.sentence_starts, config.seed + epoch
-        )
+        epoch_gold, epoch_docs = gold, doc_ids
+        if starts:
+            kept = kept_candidates(tokens, splits["train"], candidates)  # none where re-cased
+            tokens, epoch_gold, epoch_docs = split_starts(
+                tokens, gold, doc_ids, kept, starts, config.seed + epoch
+            )
         examples = make_examples(
             tokens, epoch_gold, epoch_docs, config.model.context_tokens, config.seed + epoch
         )

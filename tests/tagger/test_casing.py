@@ -122,7 +122,7 @@ def test_truecasing_only_unknown_forms_keeps_the_ones_the_vocabulary_has() -> No
     ]
 
 
-def test_worddropout_rates_by_sentence_style_and_start() -> None:
+def test_word_dropout_rates_by_sentence_style_and_start() -> None:
     featurizer = Featurizer(WORDS, CHARS, None, 8, sentence_casing=True)
     piece = ["The", "London", SentenceStart("said"), "london", SentenceStart("Said"), "the"]
     batch = featurizer.batch([piece, ["London", "said"]])
