@@ -8,7 +8,10 @@ a worker never holds connections it cannot answer yet, and one whose models do n
 at once with ``LOAD_FAILED`` (unless ``fail_fast`` is off).
 
 Draining (SIGTERM): readiness turns 503 at once; after ``pre_stop_delay_s`` the listener
-closes; requests already received are answered, keep-alive connections are told
+stops taking new connections and closes once its backlog is served (``service.listener``:
+a client that connects then waits a second for another worker, or is refused once none
+listens, and is never reset); requests already received are answered, keep-alive
+connections are told
 ``Connection: close`` (an idle one may still send one more request within a short linger);
 then the worker exits 0, at the latest after ``graceful_timeout_s``.
 """
@@ -28,10 +31,12 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service.listener import listening_socket, pending_connections, stop_new_connections
 from service.settings import Settings
 
 LOAD_FAILED = 3  # exit status of a worker whose models could not be loaded
 IDLE_LINGER_S = 1.0  # how long an idle keep-alive connection may still send a request at drain
+HANDSHAKE_GRACE_S = 0.2  # at drain, between refusing new connections and closing the listener
 
 log = logging.getLogger("service.worker")
 
@@ -89,12 +94,16 @@ class DrainingServer(uvicorn.Server):
         return await super().on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """Before the listener closes, take every connection already waiting in its backlog
-        (closing it would reset them): they are served like the others, then closed."""
+        """Before the listener closes, stop new connections to it, let handshakes under way
+        finish, and take every connection waiting in its backlog (closing it would reset
+        them): they are served like the others, then closed (``service.listener``)."""
         self.server_state.draining = True  # type: ignore[attr-defined]
+        listeners = sockets or []
+        if any([stop_new_connections(listener) for listener in listeners]):
+            await asyncio.sleep(HANDSHAKE_GRACE_S)
         loop = asyncio.get_running_loop()
-        for listener in sockets or []:
-            for connection in _pending(listener):
+        for listener in listeners:
+            for connection in pending_connections(listener):
                 loop.create_task(loop.connect_accepted_socket(self._protocol, connection))
         await super().shutdown(sockets)
 
@@ -109,31 +118,6 @@ class DrainingServer(uvicorn.Server):
         if reload is not None:
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload()))
-
-
-def _pending(listener: socket.socket) -> list[socket.socket]:
-    """Connections the kernel completed but nobody accepted yet (non-blocking)."""
-    accepted: list[socket.socket] = []
-    listener.setblocking(False)
-    while True:
-        try:
-            connection, _ = listener.accept()
-        except OSError:  # BlockingIOError: none left; anything else: the listener is gone
-            return accepted
-        connection.setblocking(False)
-        accepted.append(connection)
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A bound, listening TCP socket that other workers may bind too (``SO_REUSEPORT``)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(False)
-    return sock
 
 
 def run_worker(index: int, log_config: dict[str, Any]) -> None:
