@@ -1,9 +1,10 @@
 """Accuracy of every shipped model on its test file as written and re-cased.
 
 Writes re-cased copies of the CoNLL-2003 and UD English EWT test files into a temporary
-directory (every token lowercased, every token uppercased, Title case, and each sentence kept,
-lowercased or uppercased at random, seeded; tags unchanged), evaluates each model on them as
-`tagger evaluate` would, and prints one table per model. The copies are deleted afterwards.
+directory (every token lowercased, every token uppercased, Title case, lowercased but the
+first word capitalised as phones write, and each sentence kept, lowercased or uppercased at
+random, seeded; tags unchanged), evaluates each model on them as `tagger evaluate` would, and
+prints one table per model. The copies are deleted afterwards.
 
     python benchmarks/casing_robustness.py [--models models/conll03-en ...] [--seed 0]
 """
@@ -32,6 +33,7 @@ LABELS = {
     "lower": "every token lowercased",
     "upper": "every token uppercased",
     "title": "Title Case",
+    "first": "lowercased, first word capitalised",
     "mixed": "each sentence kept, lowercased or uppercased at random",
 }
 

@@ -23,14 +23,21 @@ class SentenceCase(IntEnum):
     LOWER = 3  # no capital letter anywhere
     UPPER = 4  # no lowercase letter anywhere
     TITLE = 5  # every word of four letters or more is capitalised (headlines)
+    FIRST_ONLY = 6  # a capital on the first word only (and the pronoun I): phones, dictation
 
     @property
     def is_caseless(self) -> bool:
         """True when capital letters say nothing about which words are names."""
-        return self in (SentenceCase.LOWER, SentenceCase.UPPER, SentenceCase.TITLE)
+        return self >= SentenceCase.LOWER
 
 
-RECASINGS = ("lower", "upper", "title")
+def style_count(first_word_style: bool) -> int:
+    """How many style ids (padding included) a model reads: models trained before
+    ``FIRST_ONLY`` existed (``first_word_style`` off) never see it and have one id fewer."""
+    return len(SentenceCase) - (0 if first_word_style else 1)
+
+
+RECASINGS = ("lower", "upper", "title", "first")
 # Short function words that headline ("title") style keeps lowercase inside a sentence.
 MINOR_WORDS = frozenset(
     [
@@ -67,6 +74,7 @@ HAS_UPPER = 1
 HAS_LOWER = 2
 LONG_CAPITALISED = 4  # a word of four letters or more starting with a capital
 LONG_UNCAPITALISED = 8  # a word of four letters or more starting with a lowercase letter
+PRONOUN_I = 16  # "I", capitalised wherever it stands: no sign that the sentence is cased
 
 
 def token_flags(token: str) -> int:
@@ -77,11 +85,15 @@ def token_flags(token: str) -> int:
     if long_word:
         flags |= LONG_CAPITALISED if token[0].isupper() else 0
         flags |= LONG_UNCAPITALISED if token[0].islower() else 0
-    return flags
+    return flags | (PRONOUN_I if token == "I" else 0)
 
 
-def sentence_case(flags: Sequence[int]) -> SentenceCase:
-    """The style of a sentence from its tokens' ``token_flags``."""
+def sentence_case(flags: Sequence[int], first_word_style: bool = False) -> SentenceCase:
+    """The style of a sentence from its tokens' ``token_flags``. With ``first_word_style``
+    the pronoun I counts for nothing, and a sentence whose only capitals are on its first
+    word is ``FIRST_ONLY`` (else ``CASED``, as for models trained without that style)."""
+    if first_word_style:
+        flags = [0 if bits & PRONOUN_I else bits for bits in flags]
     seen = 0
     for bits in flags:
         seen |= bits
@@ -91,14 +103,25 @@ def sentence_case(flags: Sequence[int]) -> SentenceCase:
         return SentenceCase.LOWER
     if not seen & HAS_LOWER:
         return SentenceCase.UPPER
+    if first_word_style and _first_word_only(flags):
+        return SentenceCase.FIRST_ONLY
     if not seen & LONG_UNCAPITALISED and sum(1 for f in flags if f & LONG_CAPITALISED) >= 2:
         return SentenceCase.TITLE
     return SentenceCase.CASED
 
 
-def case_of(tokens: Sequence[str]) -> SentenceCase:
+def _first_word_only(flags: Sequence[int]) -> bool:
+    """The first token with letters has a capital, no later one has, and one has lowercase."""
+    first = next(i for i, bits in enumerate(flags) if bits & (HAS_UPPER | HAS_LOWER))
+    rest = 0
+    for bits in flags[first + 1 :]:
+        rest |= bits
+    return bool(flags[first] & HAS_UPPER) and not rest & HAS_UPPER and bool(rest & HAS_LOWER)
+
+
+def case_of(tokens: Sequence[str], first_word_style: bool = False) -> SentenceCase:
     """The style of one sentence given as tokens."""
-    return sentence_case([token_flags(t) for t in tokens])
+    return sentence_case([token_flags(t) for t in tokens], first_word_style)
 
 
 def capitalised(token: str) -> str:
@@ -107,10 +130,14 @@ def capitalised(token: str) -> str:
 
 
 def recase(tokens: Sequence[str], style: str) -> list[str]:
-    """The tokens written in another style: ``lower``, ``upper`` or ``title`` (headline case:
-    every word capitalised but short function words inside the sentence; acronyms kept)."""
+    """The tokens written in another style: ``lower``, ``upper``, ``title`` (headline case:
+    every word capitalised but short function words inside the sentence; acronyms kept) or
+    ``first`` (lowercase but the first word capitalised and the pronoun I, as phones and
+    speech recognisers write)."""
     if style == "lower":
         return [t.lower() for t in tokens]
+    if style == "first":
+        return _first_word_capitalised([t.lower() for t in tokens])
     if style == "upper":
         return [t.upper() for t in tokens]
     if style == "title":
@@ -119,6 +146,12 @@ def recase(tokens: Sequence[str], style: str) -> list[str]:
             for i, t in enumerate(tokens)
         ]
     raise ValueError(f"unknown casing style {style!r}; expected one of {RECASINGS}")
+
+
+def _first_word_capitalised(tokens: list[str]) -> list[str]:
+    """Lowercase tokens with the first that has a letter capitalised, and every "i" as "I"."""
+    first = next((i for i, t in enumerate(tokens) if any(c.isalpha() for c in t)), None)
+    return [capitalised(t) if i == first else "I" if t == "i" else t for i, t in enumerate(tokens)]
 
 
 def recase_mixed(

@@ -111,10 +111,17 @@ class ModelConfig(BaseModel):
         "UPPERCASE, Title, no letters; first token or not), so the model can tell when a "
         "sentence's capital letters carry no information (0: none).",
     )
+    first_word_style: bool = Field(
+        False,
+        description="Give sentences whose only capitals are on their first word (and the "
+        "pronoun I), as phones and speech recognisers write, a caseless style of their own "
+        "instead of ordinary text's (read by truecase_words and sentence_casing_dim).",
+    )
     truecase_words: bool = Field(
         False,
-        description="In a lowercase, UPPERCASE or Title sentence, look each word up as the "
-        "training data's most frequent casing of it ('london' -> 'London').",
+        description="In a caseless sentence (lowercase, UPPERCASE, Title, first word only), "
+        "look each word up as the training data's most frequent casing of it ('london' -> "
+        "'London').",
     )
     truecase_unknown_only: bool = Field(
         False,

@@ -15,13 +15,15 @@ import numpy as np
 if TYPE_CHECKING:
     from torch import Tensor
 
-from tagger.casing import CasePrior, SentenceCase, sentence_case, token_flags
+from tagger.casing import CasePrior, sentence_case, style_count, token_flags
 from tagger.context import SentenceStart
 from tagger.vocab import CASINGS, Vocabulary, casing, word_key
 
-STYLES = len(SentenceCase)  # a sentence's first token gets its style id shifted by this
 
-SENTENCE_CASE_CLASSES = 2 * STYLES  # each style, for a sentence's first token or not
+def sentence_case_classes(first_word_style: bool) -> int:
+    """Ids of the sentence-style table: each style, for a sentence's first token (shifted
+    by ``style_count``) or not."""
+    return 2 * style_count(first_word_style)
 
 
 class Batch(NamedTuple):
@@ -90,6 +92,7 @@ class Featurizer:
         truecase: bool = False,
         case_prior: dict[str, int] | None = None,
         truecase_unknown_only: bool = False,
+        first_word_style: bool = False,
         cache_size: int = 200_000,
     ) -> None:
         self.words, self.chars, self.max_word_length = words, chars, max_word_length
@@ -102,6 +105,8 @@ class Featurizer:
         self.glove_missing = len(self.glove_index)
         self.sentence_casing, self.truecase = sentence_casing, truecase
         self.truecase_unknown_only = truecase_unknown_only
+        self.first_word_style = first_word_style
+        self.styles = style_count(first_word_style)  # a first token's style id is shifted by it
         # Case-folded key -> the vocabulary's most frequent form of it (vocabularies list the
         # most frequent items first): the word a caseless sentence's token most likely is.
         self.truecase_ids: dict[str, int] = {}
@@ -131,8 +136,8 @@ class Featurizer:
     def _sentence_cases(
         self, sequence: Sequence[str], features: Sequence[TokenFeatures]
     ) -> tuple[list[int], list[bool]]:
-        """Per token: the style id of its sentence (``SentenceCase``, plus ``len(SentenceCase)``
-        on a sentence's first token), and whether that style is caseless. A sequence's
+        """Per token: the style id of its sentence (``SentenceCase``, plus ``self.styles`` on a
+        sentence's first token), and whether that style is caseless. A sequence's
         sentences begin at its first token and at every ``SentenceStart``."""
         starts = [0] + [
             i for i, token in enumerate(sequence) if i and isinstance(token, SentenceStart)
@@ -140,8 +145,8 @@ class Featurizer:
         styles: list[int] = []
         caseless: list[bool] = []
         for begin, end in zip(starts, [*starts[1:], len(sequence)], strict=True):
-            case = sentence_case([f.flags for f in features[begin:end]])
-            styles += [int(case) + STYLES] + [int(case)] * (end - begin - 1)
+            case = sentence_case([f.flags for f in features[begin:end]], self.first_word_style)
+            styles += [int(case) + self.styles] + [int(case)] * (end - begin - 1)
             caseless += [case.is_caseless] * (end - begin)
         return styles, caseless
 

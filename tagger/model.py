@@ -8,15 +8,16 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from tagger.casing import CasePrior, SentenceCase
+from tagger.casing import CasePrior, SentenceCase, style_count
 from tagger.config import ModelConfig, TaskSpec
 from tagger.crf import CRF
-from tagger.features import SENTENCE_CASE_CLASSES, Batch
+from tagger.features import Batch, sentence_case_classes
 from tagger.rnn import can_run_padded, run_padded
 from tagger.schemes import transition_allowed
 from tagger.vocab import CASINGS
 
 RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+LEGACY_STYLES = style_count(first_word_style=False)  # style ids of models without FIRST_ONLY
 
 
 class CharCNN(nn.Module):
@@ -89,8 +90,13 @@ class Embedder(nn.Module):
         )
         classes = len(CASINGS) * (2 if config.mark_sentence_starts else 1)
         self.casing = nn.Embedding(classes, config.casing_dim) if config.casing_dim else None
+        self.styles = style_count(config.first_word_style)
         self.sentence_case = (
-            nn.Embedding(SENTENCE_CASE_CLASSES, config.sentence_casing_dim, padding_idx=0)
+            nn.Embedding(
+                sentence_case_classes(config.first_word_style),
+                config.sentence_casing_dim,
+                padding_idx=0,
+            )
             if config.sentence_casing_dim
             else None
         )
@@ -120,7 +126,7 @@ class Embedder(nn.Module):
         words = batch.words
         if self.training and (word_dropout > 0 or caseless_dropout > 0 or start_dropout > 0):
             drop = torch.rand(words.shape) < self.dropout_rates(
-                batch, word_dropout, caseless_dropout, start_dropout
+                batch, word_dropout, caseless_dropout, start_dropout, self.styles
             )  # [B, T]
             words = words.masked_fill(drop & batch.mask, 1)  # [B, T] some ids -> <unk>
         parts = [self.words(words) + self.glove[batch.glove]]  # [B, T, word_dim]
@@ -142,11 +148,23 @@ class Embedder(nn.Module):
         return torch.cat(parts, dim=2)  # [B, T, output_size]
 
     @staticmethod
-    def dropout_rates(batch: Batch, word: float, caseless: float, start: float) -> Tensor:
-        """[B, T] each token's chance of having its word id replaced by <unk>."""
+    def dropout_rates(
+        batch: Batch, word: float, caseless: float, start: float, styles: int = LEGACY_STYLES
+    ) -> Tensor:
+        """[B, T] each token's chance of having its word id replaced by <unk> (``styles``: the
+        model's ``style_count``, by which a sentence's first token has its style id shifted)."""
         rate = torch.full(batch.words.shape, word)  # [B, T]
         if caseless == 0 and start == 0:
             return rate
+        if batch.sentence_case is None:
+            raise ValueError("caseless and start word dropout need sentence_casing_dim > 0")
+        if caseless > 0:
+            style = batch.sentence_case % styles  # [B, T] SentenceCase ids
+            rate = rate.masked_fill(style >= SentenceCase.LOWER, caseless)  # [B, T] caseless
+        if start > 0:
+            first = batch.sentence_case >= styles  # [B, T] a sentence's first token
+            rate = torch.where(first, rate.clamp(min=start), rate)  # [B, T]
+        return rate
         if batch.sentence_case is None:
             raise ValueError("caseless and start word dropout need sentence_casing_dim > 0")
         if caseless > 0:

@@ -57,6 +57,7 @@ class Tagger:
             truecase=config.truecase_words,
             case_prior=self.case_prior if config.case_prior_dim else None,
             truecase_unknown_only=config.truecase_unknown_only,
+            first_word_style=config.first_word_style,
         )
         self.task_specs: dict[str, TaskSpec] = {task.name: task for task in backend.tasks}
         self._output_labels = {name: spec.output_labels for name, spec in self.task_specs.items()}

@@ -74,8 +74,8 @@ class OptimConfig(BaseModel):
     batch_size: int = Field(10, ge=1, description="Sentences per step (per process under DDP).")
 
 
-CasingVariant = Literal["as_written", "lower", "upper", "title", "mixed"]
-CasingStyle = Literal["lower", "upper", "title"]
+CasingVariant = Literal["as_written", "lower", "upper", "title", "first", "mixed"]
+CasingStyle = Literal["lower", "upper", "title", "first"]
 
 
 def _default_styles() -> dict[CasingStyle, float]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 import torch
 
-from tagger.casing import SentenceCase, case_of, recase, recase_mixed
+from tagger.casing import SentenceCase, case_of, recase, recase_mixed, style_count
 from tagger.context import SentenceStart
 from tagger.features import Featurizer
 from tagger.model import Embedder
+from tagger.predict import Tagger
+from tagger.testing import random_tagger
 from tagger.vocab import Vocabulary
 
 S = SentenceCase
@@ -35,8 +38,28 @@ def test_sentence_case(text: str, expected: SentenceCase) -> None:
     assert case_of(text.split()) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Can you book a flight from boston to denver", S.FIRST_ONLY),
+        ("Can I get a table at nobu tonight ?", S.FIRST_ONLY),  # the pronoun I says nothing
+        ('" Apple is my favourite fruit', S.FIRST_ONLY),  # the first word with letters
+        ("i think I saw joe biden", S.LOWER),
+        ("I LOVE NEW YORK", S.UPPER),
+        ("The Apple is a great company !", S.CASED),
+        ("I met John in the park", S.CASED),  # a capital after the first word
+        ("Reuters", S.CASED),  # nothing lowercase after it: no evidence
+        ("Apple To Buy Beats For 3 Billion Dollars", S.TITLE),
+    ],
+)
+def test_first_word_style(text: str, expected: SentenceCase) -> None:
+    assert case_of(text.split(), first_word_style=True) is expected
+    if expected is S.FIRST_ONLY:  # models trained without the style read it as before
+        assert case_of(text.split()) is S.CASED
+
+
 def test_caseless_styles() -> None:
-    assert [s.name for s in S if s.is_caseless] == ["LOWER", "UPPER", "TITLE"]
+    assert [s.name for s in S if s.is_caseless] == ["LOWER", "UPPER", "TITLE", "FIRST_ONLY"]
 
 
 def test_recase_styles_keep_the_number_of_tokens() -> None:
@@ -46,6 +69,15 @@ def test_recase_styles_keep_the_number_of_tokens() -> None:
     assert recase(tokens, "title") == ["The", "Apple", "of", "IPhone", "Fame", "!"]
     assert recase(["of", "mice"], "title") == ["Of", "Mice"]  # the first word always
     assert case_of(recase(["the", "bank", "of", "england", "said"], "title")) is S.TITLE
+    assert recase(["the", "Apple", "i", "liked", "!"], "first") == [
+        "The",
+        "apple",
+        "I",
+        "liked",
+        "!",
+    ]
+    assert recase(["(", "Apple", ")"], "first") == ["(", "Apple", ")"]
+    assert case_of(recase(tokens, "first"), first_word_style=True) is S.FIRST_ONLY
     with pytest.raises(ValueError, match="unknown casing style 'shout'"):
         recase(tokens, "shout")
 
@@ -63,8 +95,8 @@ WORDS = Vocabulary(["the", "London", "LONDON", "london", "said", "Said"])  # mos
 CHARS = Vocabulary("abcdefghijklmnopqrstuvwxyzLONDTHESAI")
 
 
-def styles(batch_ids: torch.Tensor) -> list[tuple[str, bool]]:
-    n = len(S)
+def styles(batch_ids: torch.Tensor, first_word_style: bool = False) -> list[tuple[str, bool]]:
+    n = style_count(first_word_style)
     return [(S(int(i) % n).name, int(i) >= n) for i in batch_ids]
 
 
@@ -84,6 +116,50 @@ def test_each_sentence_of_a_piece_gets_its_own_style_and_start() -> None:
     assert styles(batch.sentence_case[1, :2]) == [("CASED", True), ("CASED", False)]
     assert batch.sentence_case[1, 2:].tolist() == [0, 0, 0, 0]  # padding
     assert Featurizer(WORDS, CHARS, None, 8).batch([piece]).sentence_case is None
+
+
+def test_first_word_style_has_its_own_ids_shifted_by_one_more_style() -> None:
+    featurizer = Featurizer(WORDS, CHARS, None, 8, sentence_casing=True, first_word_style=True)
+    piece = ["The", "london", SentenceStart("Said"), "London", SentenceStart("the"), "said"]
+    ids = featurizer.batch([piece]).sentence_case
+    assert ids is not None
+    assert styles(ids[0], first_word_style=True) == [
+        ("FIRST_ONLY", True),
+        ("FIRST_ONLY", False),
+        ("TITLE", True),
+        ("TITLE", False),
+        ("LOWER", True),
+        ("LOWER", False),
+    ]
+    assert ids[0].tolist() == [6 + 7, 6, 5 + 7, 5, 3 + 7, 3]
+    legacy = Featurizer(WORDS, CHARS, None, 8, sentence_casing=True).batch([piece]).sentence_case
+    assert legacy is not None and legacy[0, :2].tolist() == [2 + 6, 2]  # CASED, shifted by 6
+
+
+def test_a_first_word_style_model_saves_and_loads_its_larger_style_table(tmp_path: Path) -> None:
+    model = random_tagger(
+        {"ner": ["O", "B-ORG", "I-ORG"]}, sentence_casing_dim=4, first_word_style=True
+    )
+    assert model.network.embedder.sentence_case.num_embeddings == 14
+    model.save(tmp_path / "m")
+    loaded = Tagger.load(tmp_path / "m")
+    assert loaded.featurizer.first_word_style and loaded.featurizer.styles == 7
+    sentences = [["Can", "you", "see", "apple", "?"], ["The", "Apple", "said"]]
+    assert loaded.predict(sentences, with_scores=True) == model.predict(sentences, with_scores=True)
+    legacy = random_tagger({"ner": ["O", "B-ORG", "I-ORG"]}, sentence_casing_dim=4)
+    assert legacy.network.embedder.sentence_case.num_embeddings == 12
+
+
+def test_first_word_sentences_are_truecased_only_with_the_style() -> None:
+    tokens = [["The", "london", "said"]]
+    with_style = Featurizer(WORDS, CHARS, None, 8, truecase=True, first_word_style=True)
+    without = Featurizer(WORDS, CHARS, None, 8, truecase=True)
+    assert with_style.batch(tokens).words[0].tolist() == [
+        WORDS.id("the"),
+        WORDS.id("London"),
+        WORDS.id("said"),
+    ]
+    assert without.batch(tokens).words[0].tolist() == [1, WORDS.id("london"), WORDS.id("said")]
 
 
 def test_truecasing_looks_up_caseless_sentences_as_their_most_frequent_form() -> None:
@@ -134,3 +210,11 @@ def test_word_dropout_rates_by_sentence_style_and_start() -> None:
     assert rates[0].tolist() == pytest.approx([0.05, 0.05, 0.5, 0.5, 0.05, 0.05])
     with pytest.raises(ValueError, match="sentence_casing_dim"):
         Embedder.dropout_rates(Featurizer(WORDS, CHARS, None, 8).batch([piece]), 0.0, 0.0, 0.3)
+
+
+def test_word_dropout_rates_with_the_first_word_style() -> None:
+    featurizer = Featurizer(WORDS, CHARS, None, 8, sentence_casing=True, first_word_style=True)
+    piece = ["The", "london", "said", SentenceStart("London"), "said", "The"]  # caseless, cased
+    batch = featurizer.batch([piece])
+    rates = Embedder.dropout_rates(batch, 0.05, 0.15, 0.3, styles=featurizer.styles)
+    assert rates[0].tolist() == pytest.approx([0.3, 0.15, 0.15, 0.3, 0.05, 0.05])

@@ -86,6 +86,7 @@ def test_every_cell_and_depth(tmp_path: Path, cell: str, layers: int, bidirectio
     [
         {"word_memory": True, "context_tokens": 40},
         {"sentence_casing_dim": 4, "truecase_words": True, "mark_sentence_starts": True},
+        {"sentence_casing_dim": 4, "truecase_words": True, "first_word_style": True},
         {"case_prior_dim": 3},
         {"casing_dim": 0, "char_encoder": "none"},
         {"lowercase_words": True, "char_kernel": 5},
