@@ -4,14 +4,15 @@ load so that the client does not eat the server's CPU the way a Python client do
 * ``storm``: 256 clients sending 100,000-character texts (then 50-sentence documents) for
   ``--duration`` seconds: accepted-request latency (p50/p99), requests shed (503), peak
   resident memory of the server; then a one-sentence request right after the storm.
-* ``drain``: 16 keep-alive clients, SIGTERM mid-load, three times: requests lost (a connection
-  reset or closed without an answer; "connection refused" once the listener is closed is not
-  a loss), exit code and how long the drain took.
+* ``drain``: ``--drain-clients`` (16) keep-alive clients, SIGTERM mid-load, ``--drains`` (3)
+  times: requests lost (a connection reset or closed without an answer; "connection refused"
+  once the listener is closed is not a loss), exit code and how long the drain took.
 * ``balance``: 16 keep-alive clients sending one sentence each for ``--duration`` seconds: CPU
   seconds of each worker (the busiest over the least busy).
 
     python benchmarks/reliability.py [--scenarios storm,drain,balance] [--workers 2]
                                      [--model DIR] [--duration 20] [--json out.json]
+                                     [--drains 3] [--drain-clients 16]
 """
 
 from __future__ import annotations
@@ -153,14 +154,16 @@ def storm(args: argparse.Namespace, texts: list[str], work: Path) -> dict:
 
 
 def drain(args: argparse.Namespace, texts: list[str], work: Path) -> dict:
-    """Three SIGTERMs under 16 keep-alive clients: requests lost, exit codes, drain seconds."""
+    """SIGTERMs under keep-alive clients: requests lost, exit codes, drain seconds."""
     body = work / "one.json"
     body.write_text(json.dumps({"text": texts[0]}), encoding="utf-8")
     runs = []
-    for attempt in range(3):
+    for attempt in range(args.drains):
         process, url = start(args.model, args.workers, {}, work / f"drain{attempt}.log")
         load: dict[str, str] = {}
-        loader = threading.Thread(target=_hey_into, args=(load, url, body), daemon=True)
+        loader = threading.Thread(
+            target=_hey_into, args=(load, url, body, args.drain_clients), daemon=True
+        )
         loader.start()
         time.sleep(3)
         sent = time.monotonic()
@@ -174,11 +177,12 @@ def drain(args: argparse.Namespace, texts: list[str], work: Path) -> dict:
         ok = int(re.search(r"\[200\]\s+(\d+) responses", load["out"]).group(1))
         runs.append({"ok_200": ok, "lost": lost, "refused_after_close": refused,
                      "exit_code": code, "drain_seconds": round(took, 2)})  # fmt: skip
-    return {"runs": runs, "lost_total": sum(r["lost"] for r in runs)}
+    lost = [r["lost"] for r in runs]
+    return {"runs": runs, "lost_total": sum(lost), "drains_with_losses": sum(map(bool, lost))}
 
 
-def _hey_into(out: dict[str, str], url: str, body: Path) -> None:
-    out["out"] = hey(url, body, 16, 8, csv_out=False)
+def _hey_into(out: dict[str, str], url: str, body: Path, clients: int) -> None:
+    out["out"] = hey(url, body, clients, 8, csv_out=False)
 
 
 def balance(args: argparse.Namespace, texts: list[str], work: Path) -> dict:
@@ -230,6 +234,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--drains", type=int, default=3, help="SIGTERMs of the drain scenario")
+    parser.add_argument("--drain-clients", type=int, default=16, help="keep-alive clients")
     args = parser.parse_args()
     texts = [detokenize(s) for s in read_sentences(args.data)]
     results = {}
