@@ -121,8 +121,8 @@ class Embedder(nn.Module):
         start_dropout: float = 0.0,
     ) -> Tensor:
         """Batch -> token vectors [B, T, output_size]; in training, some word ids become <unk>
-        (``word_dropout``; in lowercase/UPPERCASE/Title sentences ``caseless_dropout``; on a
-        sentence's first token at least ``start_dropout``)."""
+        (``word_dropout``; in caseless sentences ``caseless_dropout``; on a sentence's first
+        token at least ``start_dropout``)."""
         words = batch.words
         if self.training and (word_dropout > 0 or caseless_dropout > 0 or start_dropout > 0):
             drop = torch.rand(words.shape) < self.dropout_rates(
@@ -163,16 +163,6 @@ class Embedder(nn.Module):
             rate = rate.masked_fill(style >= SentenceCase.LOWER, caseless)  # [B, T] caseless
         if start > 0:
             first = batch.sentence_case >= styles  # [B, T] a sentence's first token
-            rate = torch.where(first, rate.clamp(min=start), rate)  # [B, T]
-        return rate
-        if batch.sentence_case is None:
-            raise ValueError("caseless and start word dropout need sentence_casing_dim > 0")
-        if caseless > 0:
-            style = batch.sentence_case % len(SentenceCase)  # [B, T] SentenceCase ids
-            is_caseless = (style >= SentenceCase.LOWER) & (style <= SentenceCase.TITLE)
-            rate = rate.masked_fill(is_caseless, caseless)  # [B, T]
-        if start > 0:
-            first = batch.sentence_case >= len(SentenceCase)  # [B, T] a sentence's first token
             rate = torch.where(first, rate.clamp(min=start), rate)  # [B, T]
         return rate
 
