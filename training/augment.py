@@ -36,6 +36,8 @@ def augment_casing(
         raise ValueError(f"{len(sentences)} sentences but {len(doc_ids)} document ids")
     rng = random.Random(f"casing-{seed}")
     styles, weights = list(config.styles), list(config.styles.values())
+    alone = config.sentence_styles or config.styles
+    alone_styles, alone_weights = list(alone), list(alone.values())
     document_style: dict[int, str | None] = {}
     out = []
     for tokens, doc in zip(sentences, doc_ids, strict=True):
@@ -44,7 +46,7 @@ def augment_casing(
             document_style[doc] = rng.choices(styles, weights)[0] if whole else None
         style = document_style[doc]
         if style is None and rng.random() < config.sentences:
-            style = rng.choices(styles, weights)[0]
+            style = rng.choices(alone_styles, alone_weights)[0]
         out.append(recase(tokens, style) if style else list(tokens))
     return out
 

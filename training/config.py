@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tagger.config import ModelConfig
 from tagger.data import CONLL2003_COLUMNS
@@ -101,6 +101,15 @@ class CasingAugmentConfig(BaseModel):
         default_factory=_default_styles,
         description="Relative weight of each style when a document or sentence is re-cased.",
     )
+    sentence_styles: dict[CasingStyle, float] | None = Field(
+        None,
+        description=(
+            "Weights for sentences re-cased alone, where they differ from a whole document's "
+            "(default: styles). A corpus that writes its headlines in capitals by its own "
+            "convention keeps that convention apart from UPPERCASE documents with lowercase "
+            "here, for a model that reads the document (context_tokens)."
+        ),
+    )
     sentence_starts: float = Field(
         0.0,
         ge=0,
@@ -118,6 +127,18 @@ class CasingAugmentConfig(BaseModel):
             "span of the other span tasks (chunks). Default: every span task."
         ),
     )
+
+    @field_validator("styles", "sentence_styles")
+    @classmethod
+    def _positive_weights(
+        cls, weights: dict[CasingStyle, float] | None
+    ) -> dict[CasingStyle, float] | None:
+        """Weights a style can be drawn from: none negative, some positive."""
+        if weights is not None and (
+            min(weights.values(), default=0) < 0 or not any(weights.values())
+        ):
+            raise ValueError(f"styles need weights >= 0 and one > 0, got {weights}")
+        return weights
 
 
 class TrainConfig(BaseModel):

@@ -59,6 +59,32 @@ def test_a_whole_document_is_recased_in_one_style() -> None:
     assert set.union(*per_document.values()) == {SentenceCase.LOWER, SentenceCase.UPPER}
 
 
+def test_sentences_recased_alone_can_draw_their_own_styles() -> None:
+    config = CasingAugmentConfig(
+        documents=0.5, sentences=0.5, styles={"upper": 1.0}, sentence_styles={"lower": 1.0}
+    )
+    sentences, docs = SENTENCES * 10, [d + 10 * k for k in range(10) for d in DOCS]
+    recased = augment_casing(sentences, docs, config, seed=4)
+    per_document: dict[int, set[SentenceCase]] = {}
+    for doc, tokens in zip(docs, recased, strict=True):
+        per_document.setdefault(doc, set()).add(case_of(tokens))
+    whole_upper = [cases for cases in per_document.values() if SentenceCase.UPPER in cases]
+    assert whole_upper and all(cases == {SentenceCase.UPPER} for cases in whole_upper)
+    alone = set.union(*(c for c in per_document.values() if SentenceCase.UPPER not in c))
+    assert alone == {SentenceCase.LOWER, SentenceCase.CASED}
+    same = CasingAugmentConfig(documents=0.5, sentences=0.5, styles={"upper": 1.0})
+    assert augment_casing(sentences, docs, same, 4) == augment_casing(
+        sentences, docs, same.model_copy(update={"sentence_styles": {"upper": 1.0}}), 4
+    )
+
+
+def test_style_weights_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="styles"):
+        CasingAugmentConfig(styles={"lower": 0.0})
+    with pytest.raises(ValueError, match="styles"):
+        CasingAugmentConfig(sentence_styles={"upper": -1.0, "lower": 2.0})
+
+
 TAGGED = Sentence(
     ["Shares", "of", "Acme", "Corp", "rose", "on", "the", "news", "in", "new", "york", "."],
     {
