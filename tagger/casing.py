@@ -91,32 +91,35 @@ def token_flags(token: str) -> int:
 def sentence_case(flags: Sequence[int], first_word_style: bool = False) -> SentenceCase:
     """The style of a sentence from its tokens' ``token_flags``. With ``first_word_style``
     the pronoun I counts for nothing, and a sentence whose only capitals are on its first
-    word is ``FIRST_ONLY`` (else ``CASED``, as for models trained without that style)."""
-    if first_word_style:
-        flags = [0 if bits & PRONOUN_I else bits for bits in flags]
-    seen = 0
+    word is ``FIRST_ONLY`` (else ``CASED``, as for models trained without that style).
+
+    One pass over the flags: the featurizer calls this for every sentence it reads."""
+    ignored = PRONOUN_I if first_word_style else 0
+    first = rest = 0  # the first token with letters; every later one together
     for bits in flags:
-        seen |= bits
+        if bits & ignored:
+            continue
+        if first:
+            rest |= bits
+        else:
+            first = bits  # tokens without letters have no flags at all
+    seen = first | rest
     if not seen & (HAS_UPPER | HAS_LOWER):
         return SentenceCase.NO_LETTERS
     if not seen & HAS_UPPER:
         return SentenceCase.LOWER
     if not seen & HAS_LOWER:
         return SentenceCase.UPPER
-    if first_word_style and _first_word_only(flags):
+    if first_word_style and first & HAS_UPPER and not rest & HAS_UPPER and rest & HAS_LOWER:
         return SentenceCase.FIRST_ONLY
-    if not seen & LONG_UNCAPITALISED and sum(1 for f in flags if f & LONG_CAPITALISED) >= 2:
+    if not seen & LONG_UNCAPITALISED and _long_capitalised(flags) >= 2:
         return SentenceCase.TITLE
     return SentenceCase.CASED
 
 
-def _first_word_only(flags: Sequence[int]) -> bool:
-    """The first token with letters has a capital, no later one has, and one has lowercase."""
-    first = next(i for i, bits in enumerate(flags) if bits & (HAS_UPPER | HAS_LOWER))
-    rest = 0
-    for bits in flags[first + 1 :]:
-        rest |= bits
-    return bool(flags[first] & HAS_UPPER) and not rest & HAS_UPPER and bool(rest & HAS_LOWER)
+def _long_capitalised(flags: Sequence[int]) -> int:
+    """How many tokens are capitalised words of four letters or more."""
+    return sum(1 for bits in flags if bits & LONG_CAPITALISED)
 
 
 def case_of(tokens: Sequence[str], first_word_style: bool = False) -> SentenceCase:

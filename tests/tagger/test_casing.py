@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
 import pytest
 import torch
 
+from tagger import casing
 from tagger.casing import SentenceCase, case_of, recase, recase_mixed, style_count
 from tagger.context import SentenceStart
 from tagger.features import Featurizer
@@ -56,6 +58,54 @@ def test_first_word_style(text: str, expected: SentenceCase) -> None:
     assert case_of(text.split(), first_word_style=True) is expected
     if expected is S.FIRST_ONLY:  # models trained without the style read it as before
         assert case_of(text.split()) is S.CASED
+
+
+def reference_case(tokens: list[str], first_word_style: bool) -> SentenceCase:
+    """The styles' definitions, written out plainly over the tokens themselves."""
+    if first_word_style:
+        tokens = [t for t in tokens if t != "I"]
+    cased = [t for t in tokens if any(c.isupper() or c.islower() for c in t)]
+    if not cased:
+        return S.NO_LETTERS
+    if not any(c.isupper() for t in cased for c in t):
+        return S.LOWER
+    if not any(c.islower() for t in cased for c in t):
+        return S.UPPER
+    later = "".join(cased[1:])
+    if first_word_style and any(c.isupper() for c in cased[0]) and later.islower():
+        return S.FIRST_ONLY
+    long_words = [t for t in cased if len(t) >= 4 and t[0].isalpha()]
+    if all(t[0].isupper() for t in long_words) and len(long_words) >= 2:
+        return S.TITLE
+    return S.CASED
+
+
+# Tokens with every combination of casing facts: none, no case (CJK), short, long, the pronoun.
+TOKEN_KINDS = [
+    "1",
+    "中文字符",
+    "a",
+    "A",
+    "I",
+    "the",
+    "The",
+    "THE",
+    "word",
+    "Word",
+    "WORD",
+    "iPhone",
+]
+
+
+@pytest.mark.parametrize("first_word_style", [False, True])
+def test_sentence_case_matches_the_definitions_on_every_short_sentence(
+    first_word_style: bool,
+) -> None:
+    for length in range(5):
+        for tokens in itertools.product(TOKEN_KINDS, repeat=length):
+            flags = [casing.token_flags(t) for t in tokens]
+            got = casing.sentence_case(flags, first_word_style)
+            assert got is reference_case(list(tokens), first_word_style), tokens
 
 
 def test_caseless_styles() -> None:
