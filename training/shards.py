@@ -245,8 +245,16 @@ def run_local(
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("spawn")
-    updates = context.Manager().Queue()
+    updates = context.Queue()  # inherited by the workers: no manager process to start
     results: list[ShardResult] = []
+
+    def drain() -> None:
+        while progress is not None:
+            try:
+                progress(*updates.get_nowait())
+            except queues.Empty:
+                break
+
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(model_dir, updates)
     ) as pool:
@@ -254,9 +262,6 @@ def run_local(
         while running:
             done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             results += [future.result() for future in done]
-            while progress is not None:
-                try:
-                    progress(*updates.get_nowait())
-                except queues.Empty:
-                    break
+            drain()
+    drain()  # a worker's queue is flushed when it exits: its last counts may come after its result
     return results

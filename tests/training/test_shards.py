@@ -198,6 +198,19 @@ def test_a_killed_job_leaves_no_partial_shard(corpus: Path, model: Path, tmp_pat
     assert (out / "part-00.jsonl").read_bytes() == single(big, model, tmp_path / "single.jsonl")
 
 
+def test_local_progress_counts_every_document_and_word(
+    corpus: Path, model: Path, tmp_path: Path
+) -> None:
+    from training.shards import run_local
+
+    counts: list[tuple[int, int]] = []
+    plan = plan_shards(find_inputs([str(corpus)]), tmp_path / "out", "jsonl")
+    results = run_local(plan, model, "jsonl", 2, progress=lambda d, w: counts.append((d, w)))
+    assert sum(d for d, _ in counts) == sum(r.documents for r in results) == 332
+    words = sum(len(line.split()) for line in LINES) * (30 + 20 + 8 + 25)
+    assert sum(w for _, w in counts) == sum(r.words for r in results) == words
+
+
 # --- Ray ----------------------------------------------------------------------------------------
 
 
