@@ -248,12 +248,14 @@ def run_local(
     updates = context.Queue()  # inherited by the workers: no manager process to start
     results: list[ShardResult] = []
 
-    def drain() -> None:
-        while progress is not None:
+    def drain() -> None:  # always, progress or not: a full pipe would block a worker's exit
+        while True:
             try:
-                progress(*updates.get_nowait())
+                update = updates.get_nowait()
             except queues.Empty:
                 break
+            if progress is not None:
+                progress(*update)
 
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(model_dir, updates)
