@@ -18,7 +18,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from tagger.testing import random_tagger
-from training.shards import find_inputs, parquet_records, plan_shards, remove_leftovers
+from training.shards import (
+    find_inputs,
+    parquet_records,
+    plan_shards,
+    remove_leftovers,
+    run_local,
+)
 from training.tag_file import TagFileError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +35,7 @@ LINES = [
     "Angela Merkel met Emmanuel Macron in Paris.",
     "APPLE TO BUY BEATS FOR 3 BILLION DOLLARS",
 ]
+CORPUS_WORDS = sum(len(line.split()) for line in LINES) * (30 + 20 + 8 + 25)  # the `corpus` shards
 
 
 def tagger_command(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -107,9 +114,8 @@ def test_local_workers_write_what_tagger_tag_writes_per_shard(
     parquet = [json.loads(line) for line in got["part-02.jsonl"].decode().splitlines()]
     assert [d["id"] for d in parquet[:2]] == ["p0", "p1"] and len(parquet) == 32  # blanks skipped
     assert "tagged 332 documents in 4 shards" in result.stderr  # 120 + 80 + 32 + 100
-    words = sum(len(line.split()) for line in LINES) * (30 + 20 + 8 + 25)
     assert (
-        f"{words:,} words; " in result.stderr
+        f"{CORPUS_WORDS:,} words; " in result.stderr
         and " words/s per worker while tagging" in result.stderr
     )
 
@@ -201,14 +207,11 @@ def test_a_killed_job_leaves_no_partial_shard(corpus: Path, model: Path, tmp_pat
 def test_local_progress_counts_every_document_and_word(
     corpus: Path, model: Path, tmp_path: Path
 ) -> None:
-    from training.shards import run_local
-
     counts: list[tuple[int, int]] = []
     plan = plan_shards(find_inputs([str(corpus)]), tmp_path / "out", "jsonl")
     results = run_local(plan, model, "jsonl", 2, progress=lambda d, w: counts.append((d, w)))
     assert sum(d for d, _ in counts) == sum(r.documents for r in results) == 332
-    words = sum(len(line.split()) for line in LINES) * (30 + 20 + 8 + 25)
-    assert sum(w for _, w in counts) == sum(r.words for r in results) == words
+    assert sum(w for _, w in counts) == sum(r.words for r in results) == CORPUS_WORDS
 
 
 # --- Ray ----------------------------------------------------------------------------------------
