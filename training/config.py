@@ -35,6 +35,18 @@ class HFSource(BaseModel):
     )
 
 
+class NameFreeConfig(BaseModel):
+    """Extra training sentences that hold no name (``training.name_free``): web text's
+    ordinary sentence starts, tagged O in every span task."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Field(description="A .conllu file; its UPOS tags tell which sentences qualify.")
+    max_sentences: int | None = Field(
+        None, ge=1, description="Take a seeded sample of at most this many (default: all)."
+    )
+
+
 class DataConfig(BaseModel):
     """Where the splits are and which column is which task."""
 
@@ -55,6 +67,13 @@ class DataConfig(BaseModel):
     )
     hf: HFSource | None = Field(None, description="Load through `datasets` instead of files.")
     max_train_sentences: int | None = Field(None, description="Cut the training set (for tests).")
+    name_free: NameFreeConfig | None = Field(
+        None,
+        description=(
+            "Sentences without names added to the training data (not to its vocabulary): "
+            "span tasks only."
+        ),
+    )
 
 
 class OptimConfig(BaseModel):

@@ -152,4 +152,5 @@ def data_fingerprints(data: DataConfig) -> list[dict[str, str]]:
     from tagger.modelfile import file_sha256
 
     files = [getattr(data, split) for split in SPLITS if getattr(data, split) is not None]
+    files += [data.name_free.path] if data.name_free is not None else []
     return [{"path": str(Path(f)), "sha256": file_sha256(f)} for f in files]

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from tagger import Tagger, context
 from tagger.atomic import clean_staging
 from tagger.casing import case_priors
+from tagger.config import TaskSpec
 from tagger.context import document_ids
 from tagger.data import Sentence
 from tagger.features import Featurizer
@@ -46,6 +47,7 @@ from training.corpus import (
 )
 from training.evaluate import evaluate_tagger
 from training.metrics import headline
+from training.name_free import load_name_free
 from training.report import write_report
 
 Example = tuple[list[str], dict[str, list[int]], int]  # tokens, gold ids per task, sentences
@@ -86,11 +88,12 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     tagger = Tagger.create(config.model, specs, words, chars, meta, priors)
     network = tagger.network
     init_unknown_words(network, tagger.featurizer)
-    gold = encode_tags(splits["train"], specs)
-    doc_ids = document_ids([s.doc_start for s in splits["train"]])
+    train_set = splits["train"] + name_free_sentences(config, specs)  # vocabulary: labelled only
+    gold = encode_tags(train_set, specs)
+    doc_ids = document_ids([s.doc_start for s in train_set])
     starts = config.augment_casing.sentence_starts
     outside, inside = start_rule(config.augment_casing, [s.name for s in specs if s.is_span])
-    candidates = [start_candidates(s, outside, inside) for s in splits["train"]] if starts else []
+    candidates = [start_candidates(s, outside, inside) for s in train_set] if starts else []
 
     optimizer = make_optimizer(network, config)
     ema, selected = averaged(tagger, config.ema_decay)
@@ -115,11 +118,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             break
         set_learning_rate(optimizer, config, epoch)
         tokens = augment_casing(
-            [s.tokens for s in splits["train"]], doc_ids, config.augment_casing, config.seed + epoch
+            [s.tokens for s in train_set], doc_ids, config.augment_casing, config.seed + epoch
         )
         epoch_gold, epoch_docs = gold, doc_ids
         if starts:
-            kept = kept_candidates(tokens, splits["train"], candidates)  # none where re-cased
+            kept = kept_candidates(tokens, train_set, candidates)  # none where re-cased
             tokens, epoch_gold, epoch_docs = split_starts(
                 tokens, gold, doc_ids, kept, starts, config.seed + epoch
             )
@@ -174,6 +177,19 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     distributed.record_parameters(run_dir, network, rank)
     distributed.teardown(world)
     return results
+
+
+def name_free_sentences(config: TrainConfig, specs: Sequence[TaskSpec]) -> list[Sentence]:
+    """The configured sentences without names, tagged O in every (span) task."""
+    source = config.data.name_free
+    if source is None:
+        return []
+    if plain := [spec.name for spec in specs if not spec.is_span]:
+        raise ConfigError(
+            f"data.name_free tags span tasks only, and this model also learns {plain}"
+        )
+    names = [spec.name for spec in specs]
+    return load_name_free(source.path, names, source.max_sentences, config.seed)
 
 
 def evaluate_variants(
