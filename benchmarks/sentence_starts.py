@@ -8,6 +8,8 @@ and reports for each model how often it reads the capitalised word as a name (NE
 entity; POS: NNP/NNPS; UPOS: PROPN), for all such words, for those that are names somewhere in
 the training data (`turkey`, `bill`, `rose`), and for the same words in place; and the task's
 score on the split text. CoNLL-2003 test for CoNLL models, UD English EWT test for UPOS models.
+NER models also tag UD EWT test sentences that hold no name (web text, mostly starting with a
+capitalised common word) and hand-written sentences.
 
     python benchmarks/sentence_starts.py [--models models/conll03-en ...] [--seed 0]
 """
@@ -25,6 +27,7 @@ from tagger.context import document_ids
 from tagger.data import Sentence, read_corpus
 from training.augment import start_candidates
 from training.metrics import headline, score_task
+from training.name_free import name_free
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data"
@@ -81,6 +84,20 @@ def hand_written(tagger: Tagger) -> dict[str, str]:
             f"{len(wrong)} of {len(COMMON_STARTS)} ({', '.join(wrong) or 'none'})"
         ),
         "hand-written name starts found": f"{found} of {len(NAME_STARTS)}",
+    }
+
+
+def web_text_without_names(tagger: Tagger) -> dict[str, str]:
+    """How often the model finds a name in UD EWT test sentences that hold none (the rule of
+    training's ``data.name_free``; held out: training may read EWT's train split only)."""
+    treebank = read_corpus(UD / "en_ewt-ud-test.conllu", None, ["upos"])
+    sentences = [s.tokens for s in name_free(treebank)]
+    labels = [p["ner"].labels for p in tagger.predict(sentences, ["ner"], 256, with_scores=False)]
+    return {
+        "UD EWT test sentences without names given one, %": percent(
+            [any(label != "O" for label in row) for row in labels]
+        ),
+        "  their first word read as a name, %": percent([row[0] != "O" for row in labels]),
     }
 
 
@@ -189,7 +206,7 @@ def main() -> None:
         test, names = corpora[task]
         print(f"\n## {model} ({task})\n")
         rows = report(tagger, task, test, names, args.seed)
-        rows |= hand_written(tagger) if task == "ner" else {}
+        rows |= hand_written(tagger) | web_text_without_names(tagger) if task == "ner" else {}
         for figure, value in rows.items():
             print(f"{figure} | {value}")
 
