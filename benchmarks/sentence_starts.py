@@ -27,7 +27,7 @@ from tagger.context import document_ids
 from tagger.data import Sentence, read_corpus
 from training.augment import start_candidates
 from training.metrics import headline, score_task
-from training.name_free import name_free
+from training.open_names import name_free
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data"
@@ -88,8 +88,9 @@ def hand_written(tagger: Tagger) -> dict[str, str]:
 
 
 def web_text_without_names(tagger: Tagger) -> dict[str, str]:
-    """How often the model finds a name in UD EWT test sentences that hold none (the rule of
-    training's ``data.name_free``; held out: training may read EWT's train split only)."""
+    """How often the model finds a name in UD EWT test sentences that hold none (no word that
+    training's ``data.open_names`` would leave open; held out: training reads EWT's train split
+    at most)."""
     treebank = read_corpus(UD / "en_ewt-ud-test.conllu", None, ["upos"])
     sentences = [s.tokens for s in name_free(treebank)]
     labels = [p["ner"].labels for p in tagger.predict(sentences, ["ner"], 256, with_scores=False)]

@@ -16,6 +16,7 @@ from tagger import decoding
 from tagger.decoding import CRFScores
 
 FORBIDDEN = -10000.0
+UNKNOWN = -1  # a gold tag left open: any tag may stand there (partial labels)
 
 
 class CRF(nn.Module):
@@ -71,9 +72,24 @@ class CRF(nn.Module):
             raise ValueError("every sequence needs at least one step and masks must start on")
 
     def log_likelihood(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
-        """log p(tags | emissions) per sequence, [B]."""
+        """log p(tags | emissions) per sequence, [B]. A tag of ``UNKNOWN`` (-1) leaves its step
+        open (partial labels): the likelihood is then that of every path through the known
+        tags, summed."""
         self._check(emissions, mask, tags)
-        return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
+        if bool((tags < 0).any()):
+            known = self._known_only(emissions, tags)  # [B, T, K]
+            numerator = self.log_partition(known, mask)  # [B]
+        else:
+            numerator = self._path_score(emissions, tags, mask)  # [B]
+        return numerator - self.log_partition(emissions, mask)
+
+    def _known_only(self, emissions: Tensor, tags: Tensor) -> Tensor:
+        """Emissions with every tag but the known one forbidden at each labelled step."""
+        if bool((tags < UNKNOWN).any()) or bool((tags >= self.num_tags).any()):
+            raise ValueError(f"tags must be in [0, {self.num_tags}) or {UNKNOWN} (unknown)")
+        labels = torch.arange(self.num_tags, device=tags.device)  # [K]
+        allowed = (tags.unsqueeze(2) == labels) | (tags.unsqueeze(2) == UNKNOWN)  # [B, T, K]
+        return emissions.masked_fill(~allowed, FORBIDDEN)  # [B, T, K]
 
     def _path_score(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         transitions, start, end = self.scores()

@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tagger.casing import CasePrior, SentenceCase, style_count
 from tagger.config import ModelConfig, TaskSpec
-from tagger.crf import CRF
+from tagger.crf import CRF, UNKNOWN
 from tagger.features import Batch, sentence_case_classes
 from tagger.rnn import can_run_padded, run_padded
 from tagger.schemes import transition_allowed
@@ -251,7 +251,9 @@ class SequenceTagger(nn.Module):
                 nll = -self.crf(name).log_likelihood(scores[name], tags, batch.mask).sum()
             else:
                 logits = scores[name][batch.mask]  # [N, K]
-                nll = nn.functional.cross_entropy(logits, tags[batch.mask], reduction="sum")
+                nll = nn.functional.cross_entropy(
+                    logits, tags[batch.mask], ignore_index=UNKNOWN, reduction="sum"
+                )
             total = total + weights.get(name, 1.0) * nll / count
         return total
 

@@ -35,13 +35,13 @@ class HFSource(BaseModel):
     )
 
 
-class NameFreeConfig(BaseModel):
-    """Extra training sentences that hold no name (``training.name_free``): web text's
-    ordinary sentence starts, tagged O in every span task."""
+class OpenNamesConfig(BaseModel):
+    """Extra, partly labelled training sentences for name tasks (``training.open_names``):
+    a treebank's ordinary words tagged O, its names left open."""
 
     model_config = ConfigDict(extra="forbid")
 
-    path: Path = Field(description="A .conllu file; its UPOS tags tell which sentences qualify.")
+    path: Path = Field(description="A .conllu file; its UPOS tags tell names from other words.")
     max_sentences: int | None = Field(
         None, ge=1, description="Take a seeded sample of at most this many (default: all)."
     )
@@ -67,11 +67,11 @@ class DataConfig(BaseModel):
     )
     hf: HFSource | None = Field(None, description="Load through `datasets` instead of files.")
     max_train_sentences: int | None = Field(None, description="Cut the training set (for tests).")
-    name_free: NameFreeConfig | None = Field(
+    open_names: OpenNamesConfig | None = Field(
         None,
         description=(
-            "Sentences without names added to the training data (not to its vocabulary): "
-            "span tasks only."
+            "Treebank sentences added to the training data (not to its vocabulary), ordinary "
+            "words tagged O and names left open: for models of span tasks only (NER)."
         ),
     )
 

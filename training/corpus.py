@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tagger.config import TaskSpec
+from tagger.crf import UNKNOWN
 from tagger.data import DataFormatError, Sentence, read_corpus, read_hf
 from tagger.schemes import (
     Scheme,
@@ -19,6 +20,7 @@ from tagger.schemes import (
 )
 from tagger.vocab import PAD, UNK, Vocabulary, word_key
 from training.config import ConfigError, DataConfig
+from training.open_names import UNKNOWN_TAG
 
 SPLITS = ("train", "valid", "test")
 
@@ -140,6 +142,9 @@ def encode_tags(
         row = {}
         for spec in specs:
             tags = sentence.tags[spec.name]
+            if UNKNOWN_TAG in tags:  # partly labelled (training.open_names): O or open
+                row[spec.name] = _partial_ids(tags, indexes[spec.name])
+                continue
             if spec.is_span:
                 tags = convert(tags, spec.output_scheme or Scheme.BIOES, Scheme.BIOES)
             row[spec.name] = [indexes[spec.name][tag] for tag in tags]
@@ -147,10 +152,18 @@ def encode_tags(
     return encoded
 
 
+def _partial_ids(tags: Sequence[str], index: dict[str, int]) -> list[int]:
+    """Ids of a partly labelled sentence: ``UNKNOWN`` where open; its other tags must be O,
+    the one tag that reads the same in every span scheme."""
+    if any(tag not in (UNKNOWN_TAG, "O") for tag in tags):
+        raise ValueError(f"a partly labelled sentence may hold only O and {UNKNOWN_TAG!r}")
+    return [UNKNOWN if tag == UNKNOWN_TAG else index["O"] for tag in tags]
+
+
 def data_fingerprints(data: DataConfig) -> list[dict[str, str]]:
     """Path and SHA-256 of each training-data file, recorded in the model."""
     from tagger.modelfile import file_sha256
 
     files = [getattr(data, split) for split in SPLITS if getattr(data, split) is not None]
-    files += [data.name_free.path] if data.name_free is not None else []
+    files += [data.open_names.path] if data.open_names is not None else []
     return [{"path": str(Path(f)), "sha256": file_sha256(f)} for f in files]

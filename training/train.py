@@ -47,7 +47,7 @@ from training.corpus import (
 )
 from training.evaluate import evaluate_tagger
 from training.metrics import headline
-from training.name_free import load_name_free
+from training.open_names import load_open_names
 from training.report import write_report
 
 Example = tuple[list[str], dict[str, list[int]], int]  # tokens, gold ids per task, sentences
@@ -88,7 +88,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     tagger = Tagger.create(config.model, specs, words, chars, meta, priors)
     network = tagger.network
     init_unknown_words(network, tagger.featurizer)
-    train_set = splits["train"] + name_free_sentences(config, specs)  # vocabulary: labelled only
+    train_set = splits["train"] + open_name_sentences(config, specs)  # vocabulary: labelled only
     gold = encode_tags(train_set, specs)
     doc_ids = document_ids([s.doc_start for s in train_set])
     starts = config.augment_casing.sentence_starts
@@ -179,17 +179,17 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     return results
 
 
-def name_free_sentences(config: TrainConfig, specs: Sequence[TaskSpec]) -> list[Sentence]:
-    """The configured sentences without names, tagged O in every (span) task."""
-    source = config.data.name_free
+def open_name_sentences(config: TrainConfig, specs: Sequence[TaskSpec]) -> list[Sentence]:
+    """The configured treebank sentences, ordinary words tagged O and names left open."""
+    source = config.data.open_names
     if source is None:
         return []
     if plain := [spec.name for spec in specs if not spec.is_span]:
         raise ConfigError(
-            f"data.name_free tags span tasks only, and this model also learns {plain}"
+            f"data.open_names labels span tasks only, and this model also learns {plain}"
         )
     names = [spec.name for spec in specs]
-    return load_name_free(source.path, names, source.max_sentences, config.seed)
+    return load_open_names(source.path, names, source.max_sentences, config.seed)
 
 
 def evaluate_variants(

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from tagger import decoding
-from tagger.crf import CRF
+from tagger.crf import CRF, UNKNOWN
 
 CASES = [(k, t, seed) for k in (2, 3, 4) for t in (1, 2, 3, 4) for seed in (0, 1)]
 
@@ -74,6 +74,46 @@ def test_log_likelihood_matches_brute_force(num_tags: int, steps: int, seed: int
         expected = scores[gold] - log_sum_exp(list(scores.values()))
         assert llh[i].item() == pytest.approx(expected, abs=1e-4)
         assert llh[i].item() <= 1e-5
+
+
+@pytest.mark.parametrize(("num_tags", "steps", "seed"), CASES)
+def test_partial_labels_sum_every_path_through_the_known_tags(
+    num_tags: int, steps: int, seed: int
+) -> None:
+    crf, emissions, mask = make_case(num_tags, steps, seed)
+    generator = torch.Generator().manual_seed(seed + 7)
+    tags = torch.randint(0, num_tags, mask.shape, generator=generator)
+    tags[torch.rand(mask.shape, generator=generator) < 0.5] = UNKNOWN
+    tags[0, 0] = UNKNOWN  # at least one open step in the batch
+    llh = crf.log_likelihood(emissions, tags, mask)
+    for i, seq in enumerate(sequences(emissions, mask)):
+        scores = all_paths(crf, seq)
+        gold = tags[i, : seq.size(0)].tolist()
+        through = [
+            score
+            for path, score in scores.items()
+            if all(g in (UNKNOWN, t) for g, t in zip(gold, path, strict=True))
+        ]
+        expected = log_sum_exp(through) - log_sum_exp(list(scores.values()))
+        assert llh[i].item() == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_fully_open_sequence_has_likelihood_one_and_no_gradient() -> None:
+    crf, emissions, mask = make_case(3, 4, 1)
+    emissions.requires_grad_(True)
+    llh = crf.log_likelihood(emissions, torch.full(mask.shape, UNKNOWN), mask)
+    assert torch.allclose(llh, torch.zeros_like(llh), atol=1e-4)
+    llh.sum().backward()
+    assert emissions.grad is not None and emissions.grad.abs().max() < 1e-4
+
+
+def test_tags_below_unknown_or_past_the_tag_count_are_rejected() -> None:
+    crf, emissions, mask = make_case(3, 2, 0)
+    for bad in (-2, 3):
+        tags = torch.full(mask.shape, UNKNOWN)
+        tags[0, 0] = bad
+        with pytest.raises(ValueError, match="unknown"):
+            crf.log_likelihood(emissions, tags, mask)
 
 
 def test_log_likelihood_ignores_tags_at_padding() -> None:
