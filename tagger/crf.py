@@ -16,7 +16,6 @@ from tagger import decoding
 from tagger.decoding import CRFScores
 
 FORBIDDEN = -10000.0
-UNKNOWN = -1  # a gold tag left open: any tag may stand there (partial labels)
 
 
 class CRF(nn.Module):
@@ -72,24 +71,22 @@ class CRF(nn.Module):
             raise ValueError("every sequence needs at least one step and masks must start on")
 
     def log_likelihood(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
-        """log p(tags | emissions) per sequence, [B]. A tag of ``UNKNOWN`` (-1) leaves its step
-        open (partial labels): the likelihood is then that of every path through the known
-        tags, summed."""
+        """log p(tags | emissions) per sequence, [B]."""
         self._check(emissions, mask, tags)
-        if bool((tags < 0).any()):
-            known = self._known_only(emissions, tags)  # [B, T, K]
-            numerator = self.log_partition(known, mask)  # [B]
-        else:
-            numerator = self._path_score(emissions, tags, mask)  # [B]
-        return numerator - self.log_partition(emissions, mask)
+        return self._path_score(emissions, tags, mask) - self.log_partition(emissions, mask)
 
-    def _known_only(self, emissions: Tensor, tags: Tensor) -> Tensor:
-        """Emissions with every tag but the known one forbidden at each labelled step."""
-        if bool((tags < UNKNOWN).any()) or bool((tags >= self.num_tags).any()):
-            raise ValueError(f"tags must be in [0, {self.num_tags}) or {UNKNOWN} (unknown)")
-        labels = torch.arange(self.num_tags, device=tags.device)  # [K]
-        allowed = (tags.unsqueeze(2) == labels) | (tags.unsqueeze(2) == UNKNOWN)  # [B, T, K]
-        return emissions.masked_fill(~allowed, FORBIDDEN)  # [B, T, K]
+    def partial_log_likelihood(self, emissions: Tensor, allowed: Tensor, mask: Tensor) -> Tensor:
+        """log p(the path keeps to ``allowed`` | emissions) per sequence, [B]: the probability of
+        every path whose tag at each step is one of that step's allowed tags [B, T, K] (partial
+        labels; a one-hot ``allowed`` gives ``log_likelihood``)."""
+        self._check(emissions, mask)
+        if allowed.shape != emissions.shape or allowed.dtype != torch.bool:
+            raise ValueError(f"allowed must be bool {list(emissions.shape)}, got {allowed.dtype} "
+                             f"{list(allowed.shape)}")  # fmt: skip
+        if not bool((allowed.any(2) | ~mask).all()):
+            raise ValueError("allowed must allow some tag at every valid step")
+        kept = emissions.masked_fill(~allowed, FORBIDDEN)  # [B, T, K]
+        return self.log_partition(kept, mask) - self.log_partition(emissions, mask)  # [B]
 
     def _path_score(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         transitions, start, end = self.scores()

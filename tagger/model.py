@@ -10,8 +10,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tagger.casing import CasePrior, SentenceCase, style_count
 from tagger.config import ModelConfig, TaskSpec
-from tagger.crf import CRF, UNKNOWN
+from tagger.crf import CRF
 from tagger.features import Batch, sentence_case_classes
+from tagger.partial import IN_NAME, UNKNOWN, allowed_labels, has_partial
 from tagger.rnn import can_run_padded, run_padded
 from tagger.schemes import transition_allowed
 from tagger.vocab import CASINGS
@@ -246,16 +247,27 @@ class SequenceTagger(nn.Module):
         scores = self.emissions(batch, list(gold))
         count = sentences or batch.mask.size(0)
         total = torch.zeros(())
-        for name, tags in gold.items():  # tags [B, T]
-            if name in self.crfs:
-                nll = -self.crf(name).log_likelihood(scores[name], tags, batch.mask).sum()
-            else:
-                logits = scores[name][batch.mask]  # [N, K]
-                nll = nn.functional.cross_entropy(
-                    logits, tags[batch.mask], ignore_index=UNKNOWN, reduction="sum"
-                )
+        for name, tags in gold.items():  # tags [B, T], partial labels allowed
+            nll = self._nll(name, scores[name], tags, batch)
             total = total + weights.get(name, 1.0) * nll / count
         return total
+
+    def _nll(self, task: str, scores: Tensor, tags: Tensor, batch: Batch) -> Tensor:
+        """Summed negative log-likelihood of one task's gold tags; partial labels
+        (``tagger.partial``) count every labelling they allow."""
+        if task not in self.crfs:
+            if bool((tags == IN_NAME).any()):
+                raise ValueError(f"{task}: a softmax head takes no inside-a-name labels")
+            logits = scores[batch.mask]  # [N, K]
+            gold = tags[batch.mask]  # [N]
+            return nn.functional.cross_entropy(logits, gold, ignore_index=UNKNOWN, reduction="sum")
+        crf = self.crf(task)
+        if not has_partial(tags):
+            return -crf.log_likelihood(scores, tags, batch.mask).sum()
+        labels = self.tasks[task].labels
+        outside = labels.index("O") if "O" in labels else None
+        allowed = allowed_labels(tags, len(labels), outside)  # [B, T, K]
+        return -crf.partial_log_likelihood(scores, allowed, batch.mask).sum()
 
     def decode(
         self, batch: Batch, tasks: list[str] | None = None, with_scores: bool = True

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tagger.config import TaskSpec
-from tagger.crf import UNKNOWN
 from tagger.data import DataFormatError, Sentence, read_corpus, read_hf
+from tagger.partial import IN_NAME, UNKNOWN
 from tagger.schemes import (
     Scheme,
     TagSequenceError,
@@ -20,7 +20,7 @@ from tagger.schemes import (
 )
 from tagger.vocab import PAD, UNK, Vocabulary, word_key
 from training.config import ConfigError, DataConfig
-from training.open_names import UNKNOWN_TAG
+from training.open_names import NAME_TAG, OPEN_TAG
 
 SPLITS = ("train", "valid", "test")
 
@@ -142,7 +142,7 @@ def encode_tags(
         row = {}
         for spec in specs:
             tags = sentence.tags[spec.name]
-            if UNKNOWN_TAG in tags:  # partly labelled (training.open_names): O or open
+            if OPEN_TAG in tags or NAME_TAG in tags:  # partly labelled (training.open_names)
                 row[spec.name] = _partial_ids(tags, indexes[spec.name])
                 continue
             if spec.is_span:
@@ -153,11 +153,12 @@ def encode_tags(
 
 
 def _partial_ids(tags: Sequence[str], index: dict[str, int]) -> list[int]:
-    """Ids of a partly labelled sentence: ``UNKNOWN`` where open; its other tags must be O,
-    the one tag that reads the same in every span scheme."""
-    if any(tag not in (UNKNOWN_TAG, "O") for tag in tags):
-        raise ValueError(f"a partly labelled sentence may hold only O and {UNKNOWN_TAG!r}")
-    return [UNKNOWN if tag == UNKNOWN_TAG else index["O"] for tag in tags]
+    """Ids of a partly labelled sentence (``tagger.partial``); its other tags must be O, the one
+    tag that reads the same in every span scheme."""
+    partial = {OPEN_TAG: UNKNOWN, NAME_TAG: IN_NAME, "O": index["O"]}
+    if any(tag not in partial for tag in tags):
+        raise ValueError(f"a partly labelled sentence may hold only {sorted(partial)}")
+    return [partial[tag] for tag in tags]
 
 
 def data_fingerprints(data: DataConfig) -> list[dict[str, str]]:

@@ -1,16 +1,19 @@
 """Treebank sentences as partly labelled training data for name tasks (NER): ordinary words are
-tagged ``O``, and every word that may belong to a name is left open (``UNKNOWN_TAG``).
+tagged ``O``, proper nouns are inside some name of a kind left open (``NAME_TAG``), and the
+words that may or may not belong to a name are left open (``OPEN_TAG``).
 
 CoNLL-2003 is news: its sentences mostly begin with a name or a function word, so a model
 trained on it alone reads a capitalised common word at a sentence start ("Hope is what keeps us
 going.") as a name, and has seen little of the chat, questions and reviews users send. A
 treebank of web text has both, and its part-of-speech tags tell ordinary words from names
-without saying which kind of name: proper nouns (UPOS ``PROPN``) and words capitalised inside
-a sentence (an adjective such as "American", which CoNLL-2003 tags MISC) are left open, as are
-the words between two such words ("Bank of America") and a number after one ("Windows 7"); a
-first word stays open only if the same file usually capitalises it inside a sentence
-("English", "Christmas"). The CRF then learns from every path through the known tags, so these
-sentences teach what is not a name without teaching that web text holds no names.
+without saying which kind of name. Proper nouns (UPOS ``PROPN``) are inside a name of any
+kind, unless the labelled data writes the word with a capital but outside every name (days,
+months, "Mr", "President"); those are open, as are words capitalised inside a sentence (an
+adjective such as "American", which CoNLL-2003 tags MISC), the words between two open ones
+("Bank of America") and a number after one ("Windows 7"). A capitalised first word is open
+only if the same file usually capitalises it inside a sentence ("English"). The CRF learns
+from every path through the known tags (``tagger.partial``), so these sentences teach what is
+a name in web text, and what is not, without teaching their kinds.
 """
 
 from __future__ import annotations
@@ -20,20 +23,27 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from tagger.casing import SentenceCase, case_of
 from tagger.data import DataFormatError, Sentence, read_corpus
 
-UNKNOWN_TAG = "?"  # a gold tag left open: any label may stand there
+OPEN_TAG = "?"  # a gold tag left open: any label may stand there
+NAME_TAG = "?name"  # inside a name of some kind: any label but O
 PROPER_NOUN = "PROPN"
 NUMBER = "NUM"
 _GAP = 2  # at most this many words between two open ones are part of the same name
 
 
 def load_open_names(
-    path: Path, tasks: Sequence[str], max_sentences: int | None, seed: int
+    path: Path,
+    tasks: Sequence[str],
+    not_names: set[str],
+    max_sentences: int | None,
+    seed: int,
 ) -> list[Sentence]:
     """The sentences of a CoNLL-U file that have an ordinary word, each a document of its own,
-    tagged ``O`` or ``UNKNOWN_TAG`` in every task; a seeded sample of at most
-    ``max_sentences`` (in file order)."""
+    tagged ``O``, ``NAME_TAG`` or ``OPEN_TAG`` in every task; ``not_names``: lowercase words
+    that the labelled data capitalises outside names (``outside_capitalised``). A seeded sample
+    of at most ``max_sentences`` (in file order)."""
     if path.suffix != ".conllu":
         raise DataFormatError(path, None, "open-name sentences come from a .conllu file (UPOS)")
     treebank = read_corpus(path, None, ["upos"])
@@ -47,11 +57,38 @@ def load_open_names(
         kept = [kept[i] for i in chosen]
     out = []
     for sentence, flags in kept:
-        tags = [UNKNOWN_TAG if flag else "O" for flag in flags]
+        tags = _tags(sentence, flags, not_names)
         out.append(
             Sentence(list(sentence.tokens), {t: list(tags) for t in tasks}, sentence.lines, True)
         )
     return out
+
+
+def _tags(sentence: Sentence, flags: Sequence[bool], not_names: set[str]) -> list[str]:
+    """O for ordinary words, ``NAME_TAG`` for proper nouns, ``OPEN_TAG`` for the rest."""
+    out = []
+    for token, tag, flag in zip(sentence.tokens, sentence.tags["upos"], flags, strict=True):
+        if tag == PROPER_NOUN and token.lower() not in not_names:
+            out.append(NAME_TAG)
+        else:
+            out.append(OPEN_TAG if flag else "O")
+    return out
+
+
+def outside_capitalised(sentences: Sequence[Sentence], tasks: Sequence[str]) -> set[str]:
+    """Lowercase forms of the words that labelled sentences write with a capital, past their
+    first token, outside every name of ``tasks`` more often than inside one ("Monday", "Mr")."""
+    outside: Counter[str] = Counter()
+    inside: Counter[str] = Counter()
+    for sentence in sentences:
+        if case_of(sentence.tokens) is not SentenceCase.CASED:
+            continue  # a headline's capitals are its style's
+        for index in range(1, len(sentence.tokens)):
+            token = sentence.tokens[index]
+            if token[:1].isupper():
+                named = any(sentence.tags[task][index] != "O" for task in tasks)
+                (inside if named else outside)[token.lower()] += 1
+    return {word for word, count in outside.items() if count > inside[word]}
 
 
 def name_free(sentences: Sequence[Sentence]) -> list[Sentence]:

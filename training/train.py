@@ -47,7 +47,7 @@ from training.corpus import (
 )
 from training.evaluate import evaluate_tagger
 from training.metrics import headline
-from training.open_names import load_open_names
+from training.open_names import load_open_names, outside_capitalised
 from training.report import write_report
 
 Example = tuple[list[str], dict[str, list[int]], int]  # tokens, gold ids per task, sentences
@@ -88,7 +88,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     tagger = Tagger.create(config.model, specs, words, chars, meta, priors)
     network = tagger.network
     init_unknown_words(network, tagger.featurizer)
-    train_set = splits["train"] + open_name_sentences(config, specs)  # vocabulary: labelled only
+    train_set = splits["train"] + open_name_sentences(config, specs, splits["train"])
     gold = encode_tags(train_set, specs)
     doc_ids = document_ids([s.doc_start for s in train_set])
     starts = config.augment_casing.sentence_starts
@@ -179,8 +179,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     return results
 
 
-def open_name_sentences(config: TrainConfig, specs: Sequence[TaskSpec]) -> list[Sentence]:
-    """The configured treebank sentences, ordinary words tagged O and names left open."""
+def open_name_sentences(
+    config: TrainConfig, specs: Sequence[TaskSpec], labelled: Sequence[Sentence]
+) -> list[Sentence]:
+    """The configured treebank sentences, partly labelled (ordinary words O, names of a kind
+    left open); ``labelled``: the training data, whose conventions they follow."""
     source = config.data.open_names
     if source is None:
         return []
@@ -189,7 +192,8 @@ def open_name_sentences(config: TrainConfig, specs: Sequence[TaskSpec]) -> list[
             f"data.open_names labels span tasks only, and this model also learns {plain}"
         )
     names = [spec.name for spec in specs]
-    return load_open_names(source.path, names, source.max_sentences, config.seed)
+    not_names = outside_capitalised(labelled, names)  # "Monday", "Mr": capitals, yet no name
+    return load_open_names(source.path, names, not_names, source.max_sentences, config.seed)
 
 
 def evaluate_variants(

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from tagger import decoding
-from tagger.crf import CRF, UNKNOWN
+from tagger.crf import CRF
 
 CASES = [(k, t, seed) for k in (2, 3, 4) for t in (1, 2, 3, 4) for seed in (0, 1)]
 
@@ -77,43 +77,53 @@ def test_log_likelihood_matches_brute_force(num_tags: int, steps: int, seed: int
 
 
 @pytest.mark.parametrize(("num_tags", "steps", "seed"), CASES)
-def test_partial_labels_sum_every_path_through_the_known_tags(
+def test_partial_likelihood_sums_every_path_through_the_allowed_tags(
     num_tags: int, steps: int, seed: int
 ) -> None:
     crf, emissions, mask = make_case(num_tags, steps, seed)
     generator = torch.Generator().manual_seed(seed + 7)
-    tags = torch.randint(0, num_tags, mask.shape, generator=generator)
-    tags[torch.rand(mask.shape, generator=generator) < 0.5] = UNKNOWN
-    tags[0, 0] = UNKNOWN  # at least one open step in the batch
-    llh = crf.log_likelihood(emissions, tags, mask)
+    allowed = torch.rand(emissions.shape, generator=generator) < 0.5  # [B, T, K]
+    allowed[:, :, 0] |= ~allowed.any(2)  # some tag at every step
+    llh = crf.partial_log_likelihood(emissions, allowed, mask)
     for i, seq in enumerate(sequences(emissions, mask)):
         scores = all_paths(crf, seq)
-        gold = tags[i, : seq.size(0)].tolist()
-        through = [
+        kept = [
             score
             for path, score in scores.items()
-            if all(g in (UNKNOWN, t) for g, t in zip(gold, path, strict=True))
+            if all(bool(allowed[i, t, tag]) for t, tag in enumerate(path))
         ]
-        expected = log_sum_exp(through) - log_sum_exp(list(scores.values()))
+        expected = log_sum_exp(kept) - log_sum_exp(list(scores.values()))
         assert llh[i].item() == pytest.approx(expected, abs=1e-4)
 
 
-def test_a_fully_open_sequence_has_likelihood_one_and_no_gradient() -> None:
+def test_one_hot_allowed_tags_give_the_log_likelihood() -> None:
+    crf, emissions, mask = make_case(4, 3, 1)
+    tags = torch.randint(0, 4, mask.shape)
+    one_hot = torch.nn.functional.one_hot(tags, 4).bool()
+    assert torch.allclose(
+        crf.partial_log_likelihood(emissions, one_hot, mask),
+        crf.log_likelihood(emissions, tags, mask),
+        atol=1e-4,
+    )
+
+
+def test_allowing_every_tag_gives_likelihood_one_and_no_gradient() -> None:
     crf, emissions, mask = make_case(3, 4, 1)
     emissions.requires_grad_(True)
-    llh = crf.log_likelihood(emissions, torch.full(mask.shape, UNKNOWN), mask)
+    llh = crf.partial_log_likelihood(emissions, torch.ones(emissions.shape, dtype=torch.bool), mask)
     assert torch.allclose(llh, torch.zeros_like(llh), atol=1e-4)
     llh.sum().backward()
     assert emissions.grad is not None and emissions.grad.abs().max() < 1e-4
 
 
-def test_tags_below_unknown_or_past_the_tag_count_are_rejected() -> None:
+def test_allowed_tags_are_checked() -> None:
     crf, emissions, mask = make_case(3, 2, 0)
-    for bad in (-2, 3):
-        tags = torch.full(mask.shape, UNKNOWN)
-        tags[0, 0] = bad
-        with pytest.raises(ValueError, match="unknown"):
-            crf.log_likelihood(emissions, tags, mask)
+    with pytest.raises(ValueError, match="allowed must be bool"):
+        crf.partial_log_likelihood(emissions, torch.ones(2, 2, 3), mask)
+    none_at_a_step = torch.ones(emissions.shape, dtype=torch.bool)
+    none_at_a_step[0, 0] = False
+    with pytest.raises(ValueError, match="some tag at every valid step"):
+        crf.partial_log_likelihood(emissions, none_at_a_step, mask)
 
 
 def test_log_likelihood_ignores_tags_at_padding() -> None:

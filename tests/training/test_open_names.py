@@ -12,11 +12,13 @@ from tests.training.conftest import tiny_config
 from training.config import ConfigError, TrainConfig
 from training.corpus import encode_tags
 from training.open_names import (
-    UNKNOWN_TAG,
+    NAME_TAG,
+    OPEN_TAG,
     capitalised_words,
     load_open_names,
     name_free,
     open_words,
+    outside_capitalised,
 )
 from training.train import train
 
@@ -73,36 +75,63 @@ def test_name_free_sentences_have_no_open_word() -> None:
 
 def test_loaded_sentences_are_documents_sampled_by_seed(tmp_path) -> None:
     path = write_conllu(tmp_path / "web.conllu", TREEBANK * 2)
-    every = load_open_names(path, ["ner", "other"], None, seed=1)
+    every = load_open_names(path, ["ner", "other"], set(), None, seed=1)
     assert len(every) == 22  # all but "... !", which has no ordinary word
     assert all(s.doc_start and set(s.tags) == {"ner", "other"} for s in every)
-    assert every[3].tags["ner"] == [UNKNOWN_TAG, "O", "O", "O"]  # Joe called me .
     assert every[0].lines == [2, 3, 4, 5, 6, 7, 8]  # the file's lines, for error messages
-    sample = load_open_names(path, ["ner"], 5, seed=1)
+    sample = load_open_names(path, ["ner"], set(), 5, seed=1)
     assert len(sample) == 5
-    assert [s.lines for s in sample] == [s.lines for s in load_open_names(path, ["ner"], 5, 1)]
-    assert [s.lines for s in sample] != [s.lines for s in load_open_names(path, ["ner"], 5, 2)]
+    again = load_open_names(path, ["ner"], set(), 5, seed=1)
+    assert [s.lines for s in sample] == [s.lines for s in again]
+    other = load_open_names(path, ["ner"], set(), 5, seed=2)
+    assert [s.lines for s in sample] != [s.lines for s in other]
 
 
-def test_open_tags_encode_as_unknown_and_other_tags_must_be_o(corpus) -> None:
+def test_proper_nouns_are_names_unless_the_labelled_data_capitalises_them_outside_names(
+    tmp_path,
+) -> None:
+    rows = [("Joe called me on Monday", "PROPN VERB PRON ADP PROPN", "Joe Monday")]
+    path = write_conllu(tmp_path / "web.conllu", rows + [TREEBANK[7]])
+    joe, bank = load_open_names(path, ["ner"], {"monday"}, None, seed=1)
+    assert joe.tags["ner"] == [NAME_TAG, "O", "O", "O", OPEN_TAG]
+    assert bank.tags["ner"] == ["O", "O", "O", NAME_TAG, OPEN_TAG, NAME_TAG, "O"]
+
+
+def test_words_capitalised_outside_names_in_ordinary_labelled_sentences() -> None:
+    def sentence(text: str, ner: str) -> Sentence:
+        return Sentence(text.split(), {"ner": ner.split()})
+
+    labelled = [
+        sentence("He met Mr Smith on Monday", "O O O B-PER O O"),
+        sentence("Smith left on Monday", "B-PER O O O"),
+        sentence("Monday Mr Smith said", "O O B-PER O"),  # a first word is not counted
+        sentence("MONDAY MARKETS CLOSED", "O O O"),  # a headline: its capitals are its style
+        sentence("The Monday Club met", "O B-ORG I-ORG O"),
+    ]
+    # mr: 2 outside; monday: 2 outside, 1 inside; smith and club: inside only
+    assert outside_capitalised(labelled, ["ner"]) == {"mr", "monday"}
+
+
+def test_open_and_name_tags_encode_as_partial_ids_and_other_tags_must_be_o() -> None:
     from tagger.config import TaskSpec
-    from tagger.crf import UNKNOWN
+    from tagger.partial import IN_NAME, UNKNOWN
     from tagger.schemes import Scheme
 
     spec = TaskSpec.span("ner", ["O", "B-PER", "I-PER"], Scheme.IOB2)
-    partial = Sentence(["Joe", "called"], {"ner": [UNKNOWN_TAG, "O"]})
-    assert encode_tags([partial], [spec]) == [{"ner": [UNKNOWN, spec.labels.index("O")]}]
-    mixed = Sentence(["Joe", "called"], {"ner": [UNKNOWN_TAG, "B-PER"]})
-    with pytest.raises(ValueError, match="only O"):
+    partial = Sentence(["Joe", "called", "Al"], {"ner": [NAME_TAG, "O", OPEN_TAG]})
+    outside = spec.labels.index("O")
+    assert encode_tags([partial], [spec]) == [{"ner": [IN_NAME, outside, UNKNOWN]}]
+    mixed = Sentence(["Joe", "called"], {"ner": [OPEN_TAG, "B-PER"]})
+    with pytest.raises(ValueError, match="may hold only"):
         encode_tags([mixed], [spec])
 
 
 def test_a_file_without_ordinary_words_or_not_conllu_is_an_error(tmp_path) -> None:
     names = write_conllu(tmp_path / "names.conllu", [("Joe Smith", "PROPN PROPN", "")])
     with pytest.raises(DataFormatError, match="no sentence with an ordinary word"):
-        load_open_names(names, ["ner"], None, 1)
+        load_open_names(names, ["ner"], set(), None, 1)
     with pytest.raises(DataFormatError, match=r"\.conllu"):
-        load_open_names(tmp_path / "web.txt", ["ner"], None, 1)
+        load_open_names(tmp_path / "web.txt", ["ner"], set(), None, 1)
 
 
 def test_training_reads_them_but_keeps_the_labelled_vocabulary(corpus, tmp_path) -> None:
