@@ -118,7 +118,9 @@ def run_ray(
             "skip_bad_lines": skip_bad_lines,
         },
         batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=workers),
+        # One shard at a time per actor: a shard goes to whichever actor is free, so an actor
+        # that started late or tags slower is not left with a queue while the others idle.
+        compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
         num_cpus=1,
     )  # Ray Data's defaults replace an actor that dies and retry its shard
     results = []

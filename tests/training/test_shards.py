@@ -24,6 +24,7 @@ from training.shards import (
     plan_shards,
     remove_leftovers,
     run_local,
+    start_method,
 )
 from training.tag_file import TagFileError
 
@@ -212,6 +213,21 @@ def test_local_progress_counts_every_document_and_word(
     results = run_local(plan, model, "jsonl", 2, progress=lambda d, w: counts.append((d, w)))
     assert sum(d for d, _ in counts) == sum(r.documents for r in results) == 332
     assert sum(w for _, w in counts) == sum(r.words for r in results) == CORPUS_WORDS
+
+
+def test_workers_fork_only_where_no_torch_or_onnxruntime_is_loaded(monkeypatch) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["fork", "spawn"])
+    for module in ("torch", "onnxruntime"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    assert start_method() == "fork"
+    for module in ("torch", "onnxruntime"):
+        with monkeypatch.context() as patch:
+            patch.setitem(sys.modules, module, object())
+            assert start_method() == "spawn"
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert start_method() == "spawn"
 
 
 # --- Ray ----------------------------------------------------------------------------------------
