@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     from torch import Tensor
 
-from tagger.casing import CasePrior, sentence_case, style_count, token_flags
+from tagger.casing import CasePrior, SentenceCase, sentence_case, style_count, token_flags
 from tagger.context import SentenceStart
 from tagger.vocab import CASINGS, Vocabulary, casing, word_key
 
@@ -64,6 +64,7 @@ class TokenFeatures(NamedTuple):
     flags: int  # ``casing.token_flags``: what it says about its sentence's style
     caseless_word: int  # the vocabulary id used when its sentence is caseless (truecasing)
     prior: int  # ``CasePrior`` id
+    key: str  # the token case-folded: word memory groups a batch's tokens by it
 
 
 def to_tensors(arrays: Arrays) -> Batch:
@@ -129,68 +130,73 @@ class Featurizer:
         if self.truecase and not (self.truecase_unknown_only and word != 1):  # keep known forms
             caseless_word = self.truecase_ids.get(word_key(token, True), 1)
         prior = (self.case_prior or {}).get(token.lower(), CasePrior.UNSEEN)
+        flags = token_flags(token)
         return TokenFeatures(
-            word, glove_row, casing(token), char_ids, token_flags(token), caseless_word, prior
+            word, glove_row, casing(token), char_ids, flags, caseless_word, prior, token.lower()
         )
 
-    def _sentence_cases(
+    def _segments(
         self, sequence: Sequence[str], features: Sequence[TokenFeatures]
-    ) -> tuple[list[int], list[bool]]:
-        """Per token: the style id of its sentence (``SentenceCase``, plus ``self.styles`` on a
-        sentence's first token), and whether that style is caseless. A sequence's
-        sentences begin at its first token and at every ``SentenceStart``."""
-        starts = [0] + [
-            i for i, token in enumerate(sequence) if i and isinstance(token, SentenceStart)
+    ) -> list[tuple[int, int, SentenceCase]]:
+        """The sentences of a sequence as (begin, end, style): they begin at its first token and
+        at every ``SentenceStart`` (a piece of joined sentences)."""
+        starts = [i for i, token in enumerate(sequence) if token.__class__ is SentenceStart and i]
+        bounds = [0, *starts, len(sequence)]
+        return [
+            (
+                begin,
+                end,
+                sentence_case([f.flags for f in features[begin:end]], self.first_word_style),
+            )
+            for begin, end in zip(bounds, bounds[1:], strict=False)
         ]
-        styles: list[int] = []
-        caseless: list[bool] = []
-        for begin, end in zip(starts, [*starts[1:], len(sequence)], strict=True):
-            case = sentence_case([f.flags for f in features[begin:end]], self.first_word_style)
-            styles += [int(case) + self.styles] + [int(case)] * (end - begin - 1)
-            caseless += [case.is_caseless] * (end - begin)
-        return styles, caseless
 
     def batch(self, sentences: Sequence[Sequence[str]]) -> Batch:
         """Pad a list of non-empty token lists into one ``Batch`` of torch tensors."""
         return to_tensors(self.arrays(sentences))
 
     def arrays(self, sentences: Sequence[Sequence[str]]) -> Arrays:
-        """Pad a list of non-empty token lists into one batch of numpy arrays."""
+        """Pad a list of non-empty token lists into one batch of numpy arrays.
+
+        Per sentence, not per token, where it can: this runs for every batch the model reads."""
         lengths = [len(s) for s in sentences]
         if not sentences or min(lengths) == 0:
             raise ValueError("a batch needs at least one sentence and no empty sentence")
         b, t = len(sentences), max(lengths)
         mask = np.arange(t) < np.array(lengths)[:, None]  # [B, T]
-        rows: dict[str, int] = {}  # distinct token -> its row in ``chars`` (chars run once each)
-        distinct_chars: list[tuple[int, ...]] = []
-        flat: list[tuple[int, int, int, int]] = []  # per real token, in mask (row-major) order
-        styles: list[int] = []  # per real token: SentenceCase id, shifted for a first token
-        priors: list[int] = []  # per real token: CasePrior id
-        track_case = self.sentence_casing or self.truecase
+        lookup, truecase = self.token_features, self.truecase
+        features: list[TokenFeatures] = []  # per real token, in mask (row-major) order
+        words: list[int] = []  # vocabulary ids, truecased in caseless sentences
+        styles: list[int] = []  # SentenceCase id, shifted on a sentence's first token
+        starts: list[int] = []  # where sentences begin, in ``features``
         for sentence in sentences:
-            features = [self.token_features(token) for token in sentence]
-            if self.case_prior is not None:
-                priors += [f.prior for f in features]
-            caseless: list[bool] = []  # per token: its sentence is caseless
-            if track_case:
-                sentence_styles, caseless = self._sentence_cases(sentence, features)
-                styles += sentence_styles
-            for position, (token, f) in enumerate(zip(sentence, features, strict=True)):
-                word = f.caseless_word if self.truecase and caseless[position] else f.word
-                case = f.casing
-                if self.start_offset and (position == 0 or isinstance(token, SentenceStart)):
-                    case += self.start_offset
-                row = rows.get(token)
-                if row is None:
-                    row = rows[token] = len(distinct_chars)
-                    distinct_chars.append(f.chars)
-                flat.append((word, f.glove, case, row))
+            sentence_features = [lookup(token) for token in sentence]
+            offset = len(features)
+            features += sentence_features
+            if not (self.sentence_casing or truecase or self.start_offset):
+                continue
+            for begin, end, case in self._segments(sentence, sentence_features):
+                part = sentence_features[begin:end]
+                starts.append(offset + begin)
+                styles += [int(case) + self.styles] + [int(case)] * (end - begin - 1)
+                if truecase:
+                    caseless = case.is_caseless
+                    words += [f.caseless_word if caseless else f.word for f in part]
+        if not truecase:
+            words = [f.word for f in features]
+        cases = [f.casing for f in features]
+        for start in starts if self.start_offset else ():
+            cases[start] += self.start_offset
+        tokens = [token for sentence in sentences for token in sentence]
+        distinct = dict(zip(tokens, features, strict=True))  # chars run once per distinct token
+        rows = {token: row for row, token in enumerate(distinct)}
+        token_rows = [rows[token] for token in tokens]
         ids = np.zeros((4, b, t), dtype=np.int64)  # word, GloVe row, casing, distinct-token row
         ids[1] = self.glove_missing
-        ids[:, mask] = np.array(flat, dtype=np.int64).T  # one scatter instead of one per token
-        chars = np.zeros((len(distinct_chars), self.max_word_length), dtype=np.int64)
-        for row, char_ids in enumerate(distinct_chars):
-            chars[row, : len(char_ids)] = char_ids
+        ids[:, mask] = np.array([words, [f.glove for f in features], cases, token_rows])
+        chars = np.zeros((len(distinct), self.max_word_length), dtype=np.int64)
+        for row, token_features in enumerate(distinct.values()):
+            chars[row, : len(token_features.chars)] = token_features.chars
         return Arrays(
             ids[0],
             ids[1],
@@ -198,18 +204,17 @@ class Featurizer:
             chars,
             ids[3],
             mask,
-            _word_keys(sentences, mask) if self.word_keys else None,
+            _word_keys(features, mask) if self.word_keys else None,
             _scatter(styles, mask) if self.sentence_casing else None,
-            _scatter(priors, mask) if self.case_prior is not None else None,
+            _scatter([f.prior for f in features], mask) if self.case_prior is not None else None,
         )
 
 
-def _word_keys(sentences: Sequence[Sequence[str]], mask: np.ndarray) -> np.ndarray:
+def _word_keys(features: Sequence[TokenFeatures], mask: np.ndarray) -> np.ndarray:
     """[B, T] one id per case-folded word form of the batch (-1 on padding)."""
     keys: dict[str, int] = {}
-    flat = [keys.setdefault(token.lower(), len(keys)) for s in sentences for token in s]
     ids = np.full(mask.shape, -1, dtype=np.int64)
-    ids[mask] = flat
+    ids[mask] = [keys.setdefault(f.key, len(keys)) for f in features]
     return ids
 
 

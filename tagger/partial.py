@@ -4,8 +4,10 @@ such as a treebank's proper nouns, trains a name tagger this way (``training.ope
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the ids are read without torch (training data); the masks need it
+    from torch import Tensor
 
 UNKNOWN = -1  # any label
 IN_NAME = -2  # any label but the outside one (O)
@@ -19,6 +21,8 @@ def has_partial(tags: Tensor) -> bool:
 def allowed_labels(tags: Tensor, num_labels: int, outside: int | None) -> Tensor:
     """[B, T, K] bool: the labels each gold id allows (itself; all for ``UNKNOWN``; all but
     ``outside`` for ``IN_NAME``, which a task without an outside label cannot take)."""
+    import torch
+
     if bool((tags < IN_NAME).any()) or bool((tags >= num_labels).any()):
         raise ValueError(f"label ids must be in [0, {num_labels}), {UNKNOWN} or {IN_NAME}")
     labels = torch.arange(num_labels)  # [K]
