@@ -17,6 +17,7 @@ capitalised common word) and hand-written sentences.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,8 +92,7 @@ def web_text_without_names(tagger: Tagger) -> dict[str, str]:
     """How often the model finds a name in UD EWT test sentences that hold none (no word that
     training's ``data.open_names`` would leave open; held out: training reads EWT's train split
     at most)."""
-    treebank = read_corpus(UD / "en_ewt-ud-test.conllu", None, ["upos"])
-    sentences = [s.tokens for s in name_free(treebank)]
+    sentences = ewt_test_without_names()
     labels = [p["ner"].labels for p in tagger.predict(sentences, ["ner"], 256, with_scores=False)]
     return {
         "UD EWT test sentences without names given one, %": percent(
@@ -100,6 +100,13 @@ def web_text_without_names(tagger: Tagger) -> dict[str, str]:
         ),
         "  their first word read as a name, %": percent([row[0] != "O" for row in labels]),
     }
+
+
+@functools.cache
+def ewt_test_without_names() -> list[list[str]]:
+    """The UD EWT test sentences that hold no name, read once for every model."""
+    treebank = read_corpus(UD / "en_ewt-ud-test.conllu", None, ["upos"])
+    return [s.tokens for s in name_free(treebank)]
 
 
 def is_name(task: str, label: str) -> bool:

@@ -124,15 +124,15 @@ class Featurizer:
     def _token_features(self, token: str) -> TokenFeatures:
         """All the ids of one token; a batch reads them from the cache for repeated words."""
         char_ids = tuple(self.chars.id(c) for c in token[: self.max_word_length])
-        glove_row = self.glove_index.get(token.lower(), self.glove_missing)
+        key = token.lower()
+        glove_row = self.glove_index.get(key, self.glove_missing)
         word = self.words.id(word_key(token, self.lowercase_words))
         caseless_word = word
         if self.truecase and not (self.truecase_unknown_only and word != 1):  # keep known forms
             caseless_word = self.truecase_ids.get(word_key(token, True), 1)
-        prior = (self.case_prior or {}).get(token.lower(), CasePrior.UNSEEN)
-        flags = token_flags(token)
+        prior = (self.case_prior or {}).get(key, CasePrior.UNSEEN)
         return TokenFeatures(
-            word, glove_row, casing(token), char_ids, flags, caseless_word, prior, token.lower()
+            word, glove_row, casing(token), char_ids, token_flags(token), caseless_word, prior, key
         )
 
     def _segments(
