@@ -206,10 +206,32 @@ class SequenceTagger(nn.Module):
         )
         x = self.dropout(x)  # [B, T, E]
         h = self._encode(x, batch.mask)  # [B, T, H]
+        names = tasks or list(self.tasks)
+        if self.config.word_memory and not self.training:
+            return self._heads_over_memory(h, batch, names)
         if self.config.word_memory:
             h = torch.cat([h, word_memory(h, batch)], dim=2)  # [B, T, 2H]
         h = self.dropout(h)
-        return {name: self.heads[name](h) for name in tasks or list(self.tasks)}  # [B, T, K]
+        return {name: self.heads[name](h) for name in names}  # [B, T, K]
+
+    def _heads_over_memory(self, h: Tensor, batch: Batch, names: list[str]) -> dict[str, Tensor]:
+        """The heads over [h, word_memory(h)] without building the memory: a head is linear
+        and the memory a mean of encodings, so the mean is taken of the head's projections
+        (K scores a token instead of H features; the same function, to float rounding).
+        Inference only: in training, dropout sits between the memory and the heads."""
+        width = h.size(2)
+        heads = [cast(nn.Linear, self.heads[name]) for name in names]
+        weights = [head.weight for head in heads]  # each [K, 2H]
+        own = torch.cat([w[:, :width] for w in weights])  # [sum K, H]
+        other = torch.cat([w[:, width:] for w in weights])  # [sum K, H]
+        projected = h @ torch.cat([own, other]).t()  # [B, T, 2 sum K]
+        direct, remembered = projected.split(own.size(0), dim=2)  # [B, T, sum K] each
+        scores = direct + word_memory(remembered, batch)  # [B, T, sum K]
+        sizes = [w.size(0) for w in weights]
+        parts = scores.split(sizes, dim=2)  # [B, T, K] each
+        return {
+            name: part + head.bias for name, head, part in zip(names, heads, parts, strict=True)
+        }
 
     def _encode(self, x: Tensor, mask: Tensor) -> Tensor:
         """The RNN over [B, T, E] inputs -> [B, T, H]; padding never enters the recurrence.
@@ -288,8 +310,9 @@ class SequenceTagger(nn.Module):
 
 
 def word_memory(h: Tensor, batch: Batch) -> Tensor:
-    """Per token, the mean encoding of the same case-folded word at its other places in the
-    sequence [B, T, H] (zeros where it occurs once): what the rest of a document says of it.
+    """Per token, the mean encoding h [B, T, H] (or any vector per token) of the same
+    case-folded word at its other places in the sequence [B, T, H] (zeros where it occurs
+    once): what the rest of a document says of it.
 
     Sums per (row, word) group by scatter-add, so the cost grows with B*T, not B*T*T.
     """

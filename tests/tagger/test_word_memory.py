@@ -70,3 +70,18 @@ def test_memory_reaches_across_sentences_of_a_document(memory_model: Tagger) -> 
     joined = memory_model.predict(context.join(doc, [[0, 1]]))[0]["ner"]
     assert together[0]["ner"].labels + together[1]["ner"].labels == joined.labels
     assert alone[0]["ner"].scores != together[0]["ner"].scores
+
+
+def test_inference_heads_take_the_memory_of_their_projections(memory_model: Tagger) -> None:
+    """At inference the memory is averaged after the heads' projection: the same scores as
+    the heads over the concatenated encoding and memory, which training computes."""
+    network = memory_model.network.eval()
+    batch = memory_model.featurizer.batch(
+        [["Paris", "is", "big", "in", "Paris", "."], ["paris", "Paris", "PARIS"]]
+    )
+    with torch.inference_mode():
+        h = network._encode(network.embedder(batch), batch.mask)  # [B, T, H]
+        full = torch.cat([h, word_memory(h, batch)], dim=2)  # [B, T, 2H]
+        got = network.emissions(batch)
+        for name, head in network.heads.items():
+            assert torch.allclose(got[name], head(full), atol=1e-5)
