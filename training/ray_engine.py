@@ -89,8 +89,10 @@ def run_ray(
     address: str | None = None,
     skip_bad_lines: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    driver_niceness: int = 0,
 ) -> list[ShardResult]:
-    """Tag the shards on ``workers`` Ray actors (one CPU each)."""
+    """Tag the shards on ``workers`` Ray actors (one CPU each). ``driver_niceness``: how much
+    to lower this process's priority once connected (``os.nice``; it cannot be raised again)."""
     try:
         import ray
     except ModuleNotFoundError:
@@ -107,6 +109,11 @@ def run_ray(
             # (Ray's default niceness 15 makes them yield to its own daemons and the driver).
             os.environ.setdefault("RAY_worker_niceness", "0")
             ray.init(num_cpus=workers, **options)
+    if driver_niceness:
+        # The driver only hands out shards and polls for results (Ray Data's executor, ten times
+        # a second); on a node that also runs actors it should not take their cores from them.
+        # After ray.init, so that a local instance's daemons keep their priority.
+        os.nice(driver_niceness)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     items = [{"source": str(s.source.resolve()), "target": str(s.target.resolve())} for s in shards]
@@ -118,9 +125,11 @@ def run_ray(
             "skip_bad_lines": skip_bad_lines,
         },
         batch_size=1,
-        # One shard at a time per actor: a shard goes to whichever actor is free, so an actor
-        # that started late or tags slower is not left with a queue while the others idle.
-        compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
+        # Two shards in flight per actor: the next one waits on the actor, so it starts the
+        # moment the last ends (with one, each hand-off idled an actor ~0.2 s: the executor
+        # notices a finished task on its next 0.1 s poll, then dispatches); a late or slow
+        # actor holds at most one shard that another could have taken.
+        compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
         num_cpus=1,
     )  # Ray Data's defaults replace an actor that dies and retry its shard
     results = []

@@ -257,12 +257,15 @@ def ray_instance():
 
 
 def test_ray_writes_what_tagger_tag_writes_per_shard(
-    ray_instance, corpus: Path, model: Path, tmp_path: Path
+    ray_instance, corpus: Path, model: Path, tmp_path: Path, monkeypatch
 ) -> None:
     from training.ray_engine import run_ray
 
     plan = plan_shards(find_inputs([str(corpus)]), tmp_path / "ray", "jsonl")
-    results = run_ray(plan, model, "jsonl", workers=2)
+    niced: list[int] = []  # the driver lowers its priority (recorded: os.nice cannot be undone)
+    monkeypatch.setattr(os, "nice", niced.append)
+    results = run_ray(plan, model, "jsonl", workers=2, driver_niceness=10)
+    assert niced == [10]
     assert sorted(r.source for r in results) == sorted(str(s.source.resolve()) for s in plan)
     assert all(r.error is None for r in results)
     for name in ("part-00.txt", "part-01.jsonl", "part-03.txt"):

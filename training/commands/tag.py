@@ -13,6 +13,10 @@ from tqdm import tqdm
 
 from tagger.cli import ModelOption, user_errors
 
+# A Ray job's driver runs below its actors' priority: on two cores it took them 4-7% of their
+# speed at normal priority (`benchmarks/batch_scaling.py`, joined rows).
+RAY_DRIVER_NICENESS = 10
+
 
 class OutputFormat(StrEnum):
     jsonl = "jsonl"
@@ -133,8 +137,9 @@ def tag_shards_command(
         from training.ray_engine import run_ray
 
         results = run_ray(
-            todo, model_dir, output_format, workers, address, skip_bad_lines, progress
-        )
+            todo, model_dir, output_format, workers, address, skip_bad_lines, progress,
+            driver_niceness=RAY_DRIVER_NICENESS,
+        )  # fmt: skip
     else:
         results = shards.run_local(
             todo, model_dir, output_format, workers, skip_bad_lines, progress
