@@ -194,7 +194,7 @@ def main() -> None:
                 figures = measure(engine, workers, Path(tmp), sizes, args.model, address, digests)
                 results[f"{row} x{workers}"] = figures
                 print(json.dumps({f"{row} x{workers}": figures}), flush=True)
-    if all(f"{row} x{n}" in results for row in ("local", "ray", "ray-joined") for n in (1, 2)):
+    if all(f"{row} x{workers}" in results for row, _, workers in RUNS):
         print(json.dumps(summary(results, len(digests) == 1), indent=2))
     else:
         print(json.dumps({"identical_outputs": len(digests) == 1}))
