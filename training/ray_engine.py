@@ -100,7 +100,8 @@ def run_ray(
     # Ray Data's usage telemetry starts one more actor per cluster, whose CPU a small cluster's
     # tagging actors need (1.8 s of a 27 s job on two cores); RAY_DATA_USAGE_DISABLED=0 keeps it.
     os.environ.setdefault("RAY_DATA_USAGE_DISABLED", "1")
-    if not ray.is_initialized():
+    connected_here = not ray.is_initialized()
+    if connected_here:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
         if address:
             join(ray, address, options)
@@ -109,6 +110,25 @@ def run_ray(
             # (Ray's default niceness 15 makes them yield to its own daemons and the driver).
             os.environ.setdefault("RAY_worker_niceness", "0")
             ray.init(num_cpus=workers, **options)
+    try:
+        return _tag_on_ray(ray, shards, model_dir, output_format, workers, skip_bad_lines,
+                           progress, driver_niceness)  # fmt: skip
+    finally:
+        if connected_here:  # now, not at interpreter exit (0.5 s later, in a job of 5-20 s)
+            ray.shutdown()
+
+
+def _tag_on_ray(
+    ray: Any,
+    shards: list[Shard],
+    model_dir: Path | None,
+    output_format: str,
+    workers: int,
+    skip_bad_lines: bool,
+    progress: Callable[[int, int], None] | None,
+    driver_niceness: int,
+) -> list[ShardResult]:
+    """The Ray Data pipeline over the shards, on the instance this process is connected to."""
     if driver_niceness:
         # The driver only hands out shards and polls for results (Ray Data's executor, ten times
         # a second); on a node that also runs actors it should not take their cores from them.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -145,6 +146,7 @@ def tag_shards_command(
             todo, model_dir, output_format, workers, skip_bad_lines, progress
         )
     bar.close()
+    gc.freeze()  # what the engine left on the heap needs no collection at exit (0.1-0.3 s)
     shards.remove_leftovers(output)
     failed = [r for r in results if r.error]
     for result in failed:
