@@ -185,15 +185,17 @@ def main() -> None:
         results: dict[str, dict] = {}
         digests: set[str] = set()
         with contextlib.ExitStack() as stack:
-            running: str | None = None  # the joined rows' instance, started before the first
-            for row, engine, workers in [r for r in RUNS if r[0] in args.rows.split(",")]:
-                if row == "ray-joined" and running is None:
-                    running = stack.enter_context(running_ray(args.ray_address))
-                    warm_up(Path(tmp), args.model, running)
-                address = running if row == "ray-joined" else None
-                figures = measure(engine, workers, Path(tmp), sizes, args.model, address, digests)
-                results[f"{row} x{workers}"] = figures
-                print(json.dumps({f"{row} x{workers}": figures}), flush=True)
+            for row in dict.fromkeys(r[0] for r in RUNS if r[0] in args.rows.split(",")):
+                address = None
+                if row == "ray-joined":  # the joined rows' instance, started before them
+                    address = stack.enter_context(running_ray(args.ray_address))
+                    warm_up(Path(tmp), args.model, address)
+                runs = [(engine, workers) for name, engine, workers in RUNS if name == row]
+                for workers, figures in measure(
+                    runs, Path(tmp), sizes, args.model, address, digests
+                ):
+                    results[f"{row} x{workers}"] = figures
+                    print(json.dumps({f"{row} x{workers}": figures}), flush=True)
     if all(f"{row} x{workers}" in results for row, _, workers in RUNS):
         print(json.dumps(summary(results, len(digests) == 1), indent=2))
     else:
@@ -201,30 +203,37 @@ def main() -> None:
 
 
 def measure(
-    engine: str,
-    workers: int,
+    runs: list[tuple[str, int]],
     tmp: Path,
     sizes: dict[int, int],
     model: Path | None,
     address: str | None,
     digests: set[str],
-) -> dict:
-    """One row: a job on the corpus and one on twice it; the first job's output digest is kept."""
-    seconds, cpu = {}, {}
+) -> Iterator[tuple[int, dict]]:
+    """One row, each worker count: a job on the corpus and one on twice it, taken in turns (1 and
+    2 workers on the corpus, then on twice it), so the jobs a ratio compares run close in time
+    on a machine whose speed drifts; each first job's output digest is kept."""
+    seconds: dict[tuple[int, int], float] = {}
+    cpu: dict[tuple[int, int], float] = {}
+    figures: dict[int, dict] = {}
     for scale in (1, 2):
-        out = tmp / f"out-{engine}-{workers}-{address is not None}-{scale}"
-        figures = run(engine, workers, tmp / f"in-{scale}", out, model, address)
-        seconds[scale], cpu[scale] = figures["seconds"], figures.pop("cpu_seconds")
-        if scale == 1:
-            digests.add(digest(out))
-    if engine == "local":  # marginal, as the words/s below: start-up and model loading cancel
-        extra_cpu = (cpu[2] - cpu[1]) / (sizes[2] - sizes[1])
-        figures["cpu_s_per_million_words"] = round(extra_cpu * 1e6, 1)
-    figures["seconds"] = round(seconds[1], 1)
-    figures["words_per_s"] = round(sizes[1] / seconds[1])
-    marginal = (sizes[2] - sizes[1]) / max(seconds[2] - seconds[1], 1e-9)
-    figures["marginal_words_per_s"] = round(marginal)
-    return figures
+        for engine, workers in runs:
+            out = tmp / f"out-{engine}-{workers}-{address is not None}-{scale}"
+            job = run(engine, workers, tmp / f"in-{scale}", out, model, address)
+            seconds[scale, workers], cpu[scale, workers] = job["seconds"], job.pop("cpu_seconds")
+            if scale == 1:
+                figures[workers] = job
+                digests.add(digest(out))
+    for engine, workers in runs:
+        row = figures[workers]
+        if engine == "local":  # marginal, as the words/s below: start-up and model loading cancel
+            extra_cpu = (cpu[2, workers] - cpu[1, workers]) / (sizes[2] - sizes[1])
+            row["cpu_s_per_million_words"] = round(extra_cpu * 1e6, 1)
+        row["seconds"] = round(seconds[1, workers], 1)
+        row["words_per_s"] = round(sizes[1] / seconds[1, workers])
+        extra_seconds = max(seconds[2, workers] - seconds[1, workers], 1e-9)
+        row["marginal_words_per_s"] = round((sizes[2] - sizes[1]) / extra_seconds)
+        yield workers, row
 
 
 def summary(results: dict[str, dict], identical: bool) -> dict:
