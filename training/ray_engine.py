@@ -91,8 +91,10 @@ def run_ray(
     progress: Callable[[int, int], None] | None = None,
     driver_niceness: int = 0,
 ) -> list[ShardResult]:
-    """Tag the shards on ``workers`` Ray actors (one CPU each). ``driver_niceness``: how much
-    to lower this process's priority once connected (``os.nice``; it cannot be raised again)."""
+    """Tag the shards on ``workers`` Ray actors (one CPU each), on the instance this process is
+    connected to, or else on one it connects to (``address``) or starts, and lets go of when
+    done. ``driver_niceness``: how much to lower this process's priority once connected
+    (``os.nice``; it cannot be raised again)."""
     try:
         import ray
     except ModuleNotFoundError:
