@@ -4,6 +4,7 @@ job connected to is let go when the job ends, one it found connected is left as 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -67,7 +68,7 @@ class RecordingRay:
 
 
 @pytest.fixture()
-def fake_ray(monkeypatch: pytest.MonkeyPatch) -> Any:
+def fake_ray(monkeypatch: pytest.MonkeyPatch) -> Callable[..., RecordingRay]:
     def use(initialized: bool, fails: bool = False) -> RecordingRay:
         ray = RecordingRay(initialized)
         monkeypatch.setitem(sys.modules, "ray", ray)
@@ -87,20 +88,24 @@ def fake_ray(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.mark.parametrize("address", [None, "10.0.0.1:6379"])
-def test_a_job_lets_go_of_the_instance_it_connected_to(fake_ray: Any, address: str | None) -> None:
+def test_a_job_lets_go_of_the_instance_it_connected_to(
+    fake_ray: Callable[..., RecordingRay], address: str | None
+) -> None:
     ray = fake_ray(initialized=False)
     run_ray([], None, "jsonl", workers=2, address=address)
     assert ray.calls == ["init" if address is None else f"join {address}", "tag", "shutdown"]
 
 
-def test_a_failed_job_lets_go_of_its_instance_too(fake_ray: Any) -> None:
+def test_a_failed_job_lets_go_of_its_instance_too(fake_ray: Callable[..., RecordingRay]) -> None:
     ray = fake_ray(initialized=False, fails=True)
     with pytest.raises(RuntimeError, match="actor"):
         run_ray([], None, "jsonl", workers=2)
     assert ray.calls == ["init", "tag", "shutdown"]
 
 
-def test_an_instance_already_connected_is_used_and_kept(fake_ray: Any) -> None:
+def test_an_instance_already_connected_is_used_and_kept(
+    fake_ray: Callable[..., RecordingRay],
+) -> None:
     ray = fake_ray(initialized=True)
     run_ray([], None, "jsonl", workers=2, address="10.0.0.1:6379")
     assert ray.calls == ["tag"] and ray.is_initialized()
