@@ -89,6 +89,21 @@ def glove_table() -> torch.Tensor:
 
 
 @lru_cache(maxsize=1)
+def glove_mapped() -> torch.Tensor:
+    """The vectors as a read-only tensor over the memory-mapped file: [400000, 50], no zero row
+    (the model's lookup gives zeros one past the last row). Loaded models use it: every process
+    that tags reads the same pages instead of holding its own 80 MB copy, and none is made. It
+    must never be written to (the pages are read-only), so training keeps ``glove_table``."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # that the array is not writable: known
+        return torch.from_numpy(load_glove()[1])
+
+
+@lru_cache(maxsize=1)
 def glove_fingerprint() -> str:
     """SHA-256 of the vector file, recorded in models so a different table is detected."""
     from tagger.modelfile import file_sha256

@@ -80,8 +80,10 @@ class Embedder(nn.Module):
         super().__init__()
         self.words = nn.Embedding(num_words, config.word_dim, padding_idx=0)
         nn.init.zeros_(self.words.weight)
-        # GloVe is frozen and not saved with the model: it is reloaded from its package.
-        # Its last row (zeros) stands for "not in GloVe"; without GloVe only that row exists.
+        # GloVe is frozen and not saved with the model: it is reloaded from its package, as the
+        # file mapping itself (loaded models) or a copy with a zero row appended (training).
+        # The row after GloVe's last stands for "not in GloVe" (zeros: ``glove_vectors``);
+        # without GloVe the table is one zero row.
         table = glove if glove is not None else torch.zeros(1, config.word_dim)  # [rows, dim]
         self.register_buffer("glove", table, persistent=False)
         self.chars = (
@@ -114,6 +116,13 @@ class Embedder(nn.Module):
             + config.case_prior_dim
         )
 
+    def glove_vectors(self, rows: Tensor) -> Tensor:
+        """GloVe rows [B, T] -> vectors [B, T, word_dim]; a row past the table's end ("not in
+        GloVe") gives zeros, so the table may be GloVe's file itself, with no zero row added."""
+        last = self.glove.shape[0] - 1
+        vectors = self.glove[rows.clamp(max=last)]  # [B, T, word_dim]
+        return torch.where((rows <= last).unsqueeze(-1), vectors, 0.0)  # [B, T, word_dim]
+
     def forward(
         self,
         batch: Batch,
@@ -130,7 +139,7 @@ class Embedder(nn.Module):
                 batch, word_dropout, caseless_dropout, start_dropout, self.styles
             )  # [B, T]
             words = words.masked_fill(drop & batch.mask, 1)  # [B, T] some ids -> <unk>
-        parts = [self.words(words) + self.glove[batch.glove]]  # [B, T, word_dim]
+        parts = [self.words(words) + self.glove_vectors(batch.glove)]  # [B, T, word_dim]
         if self.chars is not None:
             distinct = self.chars(batch.chars)  # [U, filters], once per distinct token
             parts.append(distinct[batch.token_index])  # [B, T, filters]

@@ -10,7 +10,7 @@ import torch
 from tagger.config import ModelConfig, TaskSpec
 from tagger.decoding import CRFScores
 from tagger.features import Arrays, to_tensors
-from tagger.glove import glove_table
+from tagger.glove import glove_mapped, glove_table
 from tagger.model import SequenceTagger
 from tagger.modelfile import ModelFile, ModelFileError, load_weights
 from tagger.quantize import quantize_rnn
@@ -43,8 +43,9 @@ class TorchBackend:
 
     @classmethod
     def load(cls, path: Path, model: ModelFile, int8: bool) -> TorchBackend:
-        """The network of a model directory, from its weights."""
-        glove = glove_table() if model.config.use_glove else None
+        """The network of a model directory, from its weights; GloVe is the shared, read-only
+        file mapping (a network to train gets its own copy, ``create``)."""
+        glove = glove_mapped() if model.config.use_glove else None
         try:
             network = SequenceTagger(
                 model.config, model.tasks, len(model.words), len(model.chars), glove

@@ -190,8 +190,30 @@ def test_glove_model_saves_without_the_table_and_round_trips(
     assert (path / WEIGHTS).stat().st_size < 10_000_000  # the 80 MB table is not in there
     config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
     assert config["glove"]["name"] == "glove.6B.50d" and len(config["glove"]["sha256"]) == 64
-    sentences = [["A", "zebra", "ate", "the", "apple"], ["Zebras"]]
-    assert Tagger.load(path).predict(sentences) == glove_tagger.predict(sentences)
+    sentences = [["A", "zebra", "ate", "the", "apple"], ["Zebras", "qwzxvbnmlkj"]]  # last: no row
+    loaded = Tagger.load(path)
+    assert loaded.predict(sentences) == glove_tagger.predict(sentences)
+    # A loaded model reads GloVe's memory-mapped file itself (shared by every process on the
+    # machine), not a copy of it; the model it was saved from (training) has its own copy.
+    vectors = load_glove()[1]
+    assert loaded.network.embedder.glove.data_ptr() == vectors.ctypes.data
+    assert glove_tagger.network.embedder.glove.data_ptr() != vectors.ctypes.data
+
+
+def test_a_row_past_the_glove_table_is_zeros_with_or_without_a_zero_row(
+    glove_tagger: Tagger,
+) -> None:
+    embedder = glove_tagger.network.embedder
+    table = torch.arange(12, dtype=torch.float32).reshape(3, 4) + 1  # [3, 4], no zero row
+    rows = torch.tensor([[0, 3, 2], [3, 1, 0]])  # [2, 3]; 3: "not in GloVe"
+    expected = torch.cat([table, torch.zeros(1, 4)])[rows]  # [2, 3, 4]
+    original = embedder.glove
+    try:
+        for with_zero_row in (table, torch.cat([table, torch.zeros(1, 4)])):
+            embedder.glove = with_zero_row
+            assert torch.equal(embedder.glove_vectors(rows), expected)
+    finally:
+        embedder.glove = original  # the module's fixture, as it was
 
 
 def test_model_trained_with_other_glove_vectors_is_refused(
