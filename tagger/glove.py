@@ -78,7 +78,8 @@ def write_glove_words(path: Path) -> None:
 def glove_table() -> torch.Tensor:
     """The vectors plus a final zero row for "not in GloVe": [400001, 50], shared by all models.
 
-    Models keep it as a frozen buffer, so several loaded models share one copy in memory.
+    A network built to be trained keeps it as a frozen buffer (a writable copy, shared by the
+    networks of one process); loaded models read the file itself (``glove_mapped``).
     """
     import torch
 

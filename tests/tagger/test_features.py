@@ -209,8 +209,8 @@ def test_a_row_past_the_glove_table_is_zeros_with_or_without_a_zero_row(
     expected = torch.cat([table, torch.zeros(1, 4)])[rows]  # [2, 3, 4]
     original = embedder.glove
     try:
-        for with_zero_row in (table, torch.cat([table, torch.zeros(1, 4)])):
-            embedder.glove = with_zero_row
+        for candidate in (table, torch.cat([table, torch.zeros(1, 4)])):
+            embedder.glove = candidate
             assert torch.equal(embedder.glove_vectors(rows), expected)
     finally:
         embedder.glove = original  # the module's fixture, as it was
