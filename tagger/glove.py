@@ -76,17 +76,13 @@ def write_glove_words(path: Path) -> None:
 
 @lru_cache(maxsize=1)
 def glove_table() -> torch.Tensor:
-    """The vectors plus a final zero row for "not in GloVe": [400001, 50], shared by all models.
-
-    A network built to be trained keeps it as a frozen buffer (a writable copy, shared by the
-    networks of one process); loaded models read the file itself (``glove_mapped``).
-    """
+    """A writable copy of the vectors, [400000, 50], shared by the networks of one process that
+    are built to be trained (a frozen buffer that training may still write, as DDP's buffer
+    broadcast does); loaded models read the file itself (``glove_mapped``). No zero row: the
+    model's lookup gives zeros one past the last row."""
     import torch
 
-    vectors = load_glove()[1]
-    table = torch.zeros(vectors.shape[0] + 1, vectors.shape[1])
-    table[:-1] = torch.from_numpy(np.ascontiguousarray(vectors))
-    return table
+    return torch.from_numpy(np.array(load_glove()[1]))
 
 
 @lru_cache(maxsize=1)

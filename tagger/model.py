@@ -81,9 +81,9 @@ class Embedder(nn.Module):
         self.words = nn.Embedding(num_words, config.word_dim, padding_idx=0)
         nn.init.zeros_(self.words.weight)
         # GloVe is frozen and not saved with the model: it is reloaded from its package, as the
-        # file mapping itself (loaded models) or a copy with a zero row appended (training).
-        # The row after GloVe's last stands for "not in GloVe" (zeros: ``glove_vectors``);
-        # without GloVe the table is one zero row.
+        # file mapping itself (loaded models) or a copy of it (training). The row after GloVe's
+        # last stands for "not in GloVe" (zeros: ``glove_vectors``); without GloVe the table
+        # is one zero row.
         table = glove if glove is not None else torch.zeros(1, config.word_dim)  # [rows, dim]
         self.register_buffer("glove", table, persistent=False)
         self.chars = (
