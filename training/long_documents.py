@@ -17,7 +17,8 @@ import orjson
 from tagger import pipeline
 from tagger.serialize import entity_to_dict, sentence_to_dict
 from tagger.types import Document
-from training.tag_file import Record, write_conll_header, write_conll_sentences
+from training.tag_input import Record
+from training.tag_output import write_conll_header, write_conll_sentences
 
 SEGMENT_CHARS = 100_000  # also the threshold: longer documents are tagged in segments
 

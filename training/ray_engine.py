@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from training.shards import Shard, ShardResult, tag_shard
-from training.tag_file import TagFileError, freeze_heap
+from training.tag_file import freeze_heap
+from training.tag_input import TagFileError
 
 
 class ShardTagger:

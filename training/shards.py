@@ -20,20 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.tag_file import (
-    BATCH_SIZE,
-    CHUNK_SIZE,
-    WRITERS,
-    Record,
-    TagFileError,
-    TaggerLike,
-    field_problem,
-    freeze_heap,
-    is_jsonl,
-    iter_records,
-    open_output,
-    tag_records,
-)
+from training.tag_file import BATCH_SIZE, CHUNK_SIZE, TaggerLike, freeze_heap, tag_records
+from training.tag_input import Record, TagFileError, field_problem, is_jsonl, iter_records
+from training.tag_output import WRITERS, open_output
 
 SUFFIXES = {".txt", ".text", ".jsonl", ".json", ".parquet"}
 PARQUET_BATCH = 1024

@@ -11,7 +11,7 @@ import pytest
 
 from training import ray_engine
 from training.ray_engine import join, run_ray
-from training.tag_file import TagFileError
+from training.tag_input import TagFileError
 
 
 class RefusingRay:

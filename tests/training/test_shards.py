@@ -26,7 +26,7 @@ from training.shards import (
     run_local,
     start_method,
 )
-from training.tag_file import TagFileError
+from training.tag_input import TagFileError
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = [

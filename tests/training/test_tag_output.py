@@ -14,7 +14,8 @@ from tagger import pipeline
 from tagger.testing import random_tagger
 from training import long_documents
 from training.commands.tag import tag_command
-from training.tag_file import Record, write_jsonl
+from training.tag_input import Record
+from training.tag_output import write_jsonl
 
 TEXT = "The Apple is a great company! I like eating apple.\n"
 

@@ -79,6 +79,7 @@ def tag_command(
     ``run_tagging``: a model loader, chunk and batch sizes). One thread by default, as each
     worker of a sharded job: the same arithmetic, so the same bytes out."""
     from training import tag_file
+    from training.tag_input import TagFileError
 
     set_threads(threads)
     with user_errors():
@@ -92,7 +93,7 @@ def tag_command(
             )
         except OSError as error:  # reading or writing failed mid-way (a vanished file, a full disk)
             where = error.filename or input_file
-            raise tag_file.TagFileError(str(where), error.strerror or str(error)) from None
+            raise TagFileError(str(where), error.strerror or str(error)) from None
     typer.echo(f"tagged {count} documents -> {output or 'stdout'}", err=True)
 
 
@@ -117,7 +118,7 @@ def tag_shards_command(
 ) -> None:
     """Many inputs: one output shard each; exit 1 if any shard failed (the others are kept)."""
     from training import shards
-    from training.tag_file import TagFileError
+    from training.tag_input import TagFileError
 
     if output is None:
         raise TagFileError("--output", "several inputs need an output directory (-o DIR)")
