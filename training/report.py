@@ -47,3 +47,14 @@ def plot_learning_curve(path: Path, history: list[dict[str, Any]]) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Add one JSON line to the metrics log."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def rewrite_metrics_log(path: Path, history: list[dict[str, Any]]) -> None:
+    """Make the log match the checkpoint (a resumed run drops epochs after it)."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in history), encoding="utf-8")

@@ -18,7 +18,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from tagger import Tagger, context
+from tagger import Tagger
 from tagger.atomic import clean_staging
 from tagger.casing import case_priors
 from tagger.config import TaskSpec
@@ -35,6 +35,7 @@ from training.augment import (
     start_candidates,
     start_rule,
 )
+from training.batches import Example, make_batches, make_examples, pad_tags
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.config import ConfigError, TrainConfig
 from training.corpus import (
@@ -48,9 +49,7 @@ from training.corpus import (
 from training.evaluate import evaluate_tagger
 from training.metrics import headline
 from training.open_names import load_open_names, outside_capitalised
-from training.report import write_report
-
-Example = tuple[list[str], dict[str, list[int]], int]  # tokens, gold ids per task, sentences
+from training.report import append_jsonl, rewrite_metrics_log, write_report
 
 
 def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
@@ -255,56 +254,6 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, config: TrainConfig, epo
         group["lr"] = lr
 
 
-def make_examples(
-    sentences: list[list[str]],
-    gold: list[dict[str, list[int]]],
-    doc_ids: list[int],
-    context_tokens: int,
-    seed: int,
-) -> list[Example]:
-    """This epoch's training sequences: single sentences, or (with document context) runs of
-    consecutive sentences of a document, cut at fresh random lengths every epoch."""
-    if context_tokens == 0:
-        return [(tokens, g, 1) for tokens, g in zip(sentences, gold, strict=True)]
-    rng = random.Random(f"pack-{seed}")
-    groups = context.pack([len(tokens) for tokens in sentences], doc_ids, context_tokens, rng)
-    tokens = context.join(sentences, groups)
-    return [
-        (
-            words,
-            {task: [i for index in group for i in gold[index][task]] for task in gold[0]},
-            len(group),
-        )
-        for words, group in zip(tokens, groups, strict=True)
-    ]
-
-
-def make_batches(examples: list[Example], batch_size: int, seed: int) -> list[list[Example]]:
-    """Shuffle, group similar lengths (less padding), then shuffle the batches; seeded.
-
-    A batch holds ``batch_size`` sentences, however they were joined into sequences.
-    """
-    rng = random.Random(seed)
-    order = list(range(len(examples)))
-    rng.shuffle(order)
-    pool = batch_size * 50
-    batches: list[list[Example]] = []
-    for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda i: len(examples[i][0]))
-        batch: list[Example] = []
-        sentences = 0
-        for i in chunk:
-            batch.append(examples[i])
-            sentences += examples[i][2]
-            if sentences >= batch_size:
-                batches.append(batch)
-                batch, sentences = [], 0
-        if batch:
-            batches.append(batch)
-    rng.shuffle(batches)
-    return batches
-
-
 def train_epoch(
     model: torch.nn.Module,
     network: torch.nn.Module,
@@ -346,14 +295,6 @@ def train_epoch(
     }
 
 
-def pad_tags(rows: list[list[int]], length: int) -> torch.Tensor:
-    """Label ids padded with 0 to ``length``: [B, T]."""
-    out = torch.zeros(len(rows), length, dtype=torch.long)
-    for i, row in enumerate(rows):
-        out[i, : len(row)] = torch.tensor(row)
-    return out
-
-
 def finish(
     run_dir: Path,
     model_dir: Path,
@@ -381,14 +322,3 @@ def finish(
     Tagger.load(model_dir, int8=False).save(model_dir, results)
     write_report(run_dir, state["history"], results)
     return results
-
-
-def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    """Add one JSON line to the metrics log."""
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
-
-
-def rewrite_metrics_log(path: Path, history: list[dict[str, Any]]) -> None:
-    """Make the log match the checkpoint (a resumed run drops epochs after it)."""
-    path.write_text("".join(json.dumps(r) + "\n" for r in history), encoding="utf-8")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from tagger import Tagger
 from tagger.data import read_corpus
 from tests.training.conftest import tiny_config
+from training.batches import Example, make_batches, make_examples
 from training.config import TrainConfig
 from training.evaluate import evaluate_tagger
-from training.train import Example, make_batches, make_examples, train
+from training.train import train
 
 
 def sentences_in_documents() -> tuple[list[list[str]], list[dict[str, list[int]]], list[int]]:
