@@ -12,8 +12,8 @@ import torch
 from tagger import casing
 from tagger.casing import SentenceCase, case_of, recase, recase_mixed, style_count
 from tagger.context import SentenceStart
+from tagger.embedding import Embedder
 from tagger.features import Featurizer
-from tagger.model import Embedder
 from tagger.predict import Tagger
 from tagger.testing import random_tagger
 from tagger.vocab import Vocabulary

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from tagger.model import CharCNN
+from tagger.embedding import CharCNN
 
 
 def reference(cnn: CharCNN, chars: torch.Tensor) -> torch.Tensor:
