@@ -1,4 +1,5 @@
-"""End-of-run report: per-type P/R/F1 as JSON and Markdown, and a learning-curve PNG."""
+"""End-of-run report: per-type P/R/F1 as JSON and Markdown, a learning-curve PNG, and the
+per-epoch metrics log (metrics.jsonl)."""
 
 from __future__ import annotations
 
